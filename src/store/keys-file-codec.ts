@@ -79,7 +79,7 @@ export function decodeKeysFile(
     const parsed = entrySchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `field "${issue.path.join(".")}" ` : "";
+      const where = issue?.path.length ? `field "${issue.path.join(".")}": ` : "";
       throw new KeysFileError(
         `${fileName}: entry ${index}: ${where}${issue?.message ?? "invalid"}`,
       );

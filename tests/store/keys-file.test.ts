@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { FakeClock } from "../helpers/fake-clock.ts";
+import { runUntilExit } from "../helpers/server-process.ts";
+import { makeTempDir, startTestServer } from "../helpers/test-server.ts";
+
+// As the seed (Rust, chrono) writes it: no ids, no windows, nanosecond timestamps.
+const SEED_FILE = `[
+  {
+    "key": "seed-key-active-000001",
+    "status": "Active",
+    "usage": { "requests_this_minute": 2, "requests_this_day": 49 },
+    "last_used": "2026-01-15T10:00:05.123456789Z",
+    "created_at": "2023-11-04T12:00:00Z",
+    "deactivated_at": null
+  },
+  {
+    "key": "seed-key-inactive-00002",
+    "status": "Inactive",
+    "usage": { "requests_this_minute": 0, "requests_this_day": 3 },
+    "last_used": "2026-01-14T09:00:00Z",
+    "created_at": "2023-11-04T12:00:00Z",
+    "deactivated_at": "2026-01-15T09:58:00+00:00"
+  },
+  { "key": "seed-key-minimal-00003" }
+]`;
+
+describe("a keys.json written by the seed service", () => {
+  it("loads unchanged: statuses, counters of the current window, dates", async () => {
+    const dir = await makeTempDir();
+    await writeFile(join(dir, "keys.json"), SEED_FILE);
+    const clock = new FakeClock("2026-01-15T10:00:30.000Z");
+    const server = await startTestServer({ rpm: "2", rpd: "50" }, { clock: clock.now }, dir);
+    try {
+      const keys = await (await server.request("/keys")).json();
+      assert.deepEqual(
+        keys.map((k: { status: string; usage: unknown; last_used: string | null }) => [
+          k.status,
+          k.usage,
+          k.last_used,
+        ]),
+        [
+          [
+            "Active",
+            { requests_this_minute: 2, requests_this_day: 49 },
+            "2026-01-15T10:00:05.123Z",
+          ],
+          // counted on the 14th: today's count starts again
+          [
+            "Inactive",
+            { requests_this_minute: 0, requests_this_day: 0 },
+            "2026-01-14T09:00:00.000Z",
+          ],
+          ["Active", { requests_this_minute: 0, requests_this_day: 0 }, null],
+        ],
+      );
+      assert.equal(keys[1].available_at, "2026-01-15T10:03:00.000Z");
+      // the first key is at its rpm for this minute, the second rests: only the third is served
+      const next = await (await server.request("/next")).json();
+      assert.equal(next.api_key, "seed-key-minimal-00003");
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("a keys.json that cannot be trusted", () => {
+  const bad: [string, string, RegExp][] = [
+    ["empty", "", /the file is empty/],
+    ["truncated", '[{"key": "sk-truncated-000001", "status": "Act', /not valid JSON/],
+    [
+      "not an array",
+      '{"key": "sk-object-0000001"}',
+      /expected a JSON array of keys, found a object/,
+    ],
+    [
+      "a bad status",
+      '[{"key": "sk-good-000000001"}, {"key": "sk-bad-status-0001", "status": "Paused"}]',
+      /entry 1: field "status"/,
+    ],
+    [
+      "a bad date",
+      '[{"key": "sk-bad-date-000001", "created_at": "yesterday"}]',
+      /entry 0: field "created_at"/,
+    ],
+    [
+      "an impossible date",
+      '[{"key": "sk-bad-date-000001", "last_used": "2026-13-45T99:00:00Z"}]',
+      /entry 0: field "last_used": is not a real date/,
+    ],
+    [
+      "a duplicate key",
+      '[{"key": "sk-duplicate-00001"}, {"key": "sk-other-00000001"}, {"key": "sk-duplicate-00001"}]',
+      /entry 2: the same key appears earlier/,
+    ],
+    [
+      "a negative counter",
+      '[{"key": "sk-negative-000001", "usage": {"requests_this_day": -1}}]',
+      /entry 0/,
+    ],
+    [
+      "an invalid key",
+      '[{"key": "has a space"}]',
+      /entry 0: field "key": a key may hold only printable/,
+    ],
+  ];
+
+  for (const [name, content, message] of bad) {
+    it(`${name}: refused at start, naming the file and entry, and left byte-identical`, async () => {
+      const dir = await makeTempDir();
+      const file = join(dir, "keys.json");
+      await writeFile(file, content);
+      const result = await runUntilExit(["--keys-file", file]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`${file.replaceAll("/", "\\/")}: `));
+      assert.match(result.stderr, message);
+      assert.equal(/sk-[a-z-]*0\d/.test(result.stderr), false, "no key in the message");
+      assert.equal(await readFile(file, "utf8"), content);
+    });
+  }
+
+  it("a missing file is created empty, private to its owner", async () => {
+    const dir = await makeTempDir();
+    const server = await startTestServer({}, {}, dir);
+    await server.stop();
+    assert.equal(await readFile(join(dir, "keys.json"), "utf8"), "[]\n");
+    const { statSync } = await import("node:fs");
+    assert.equal(statSync(join(dir, "keys.json")).mode & 0o777, 0o600);
+  });
+});
