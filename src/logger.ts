@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 // Belt and braces: nothing should log these, and if something does, pino masks it.
 const REDACT = [
@@ -12,6 +12,7 @@ const REDACT = [
   "headers.authorization",
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: "[redacted]" } });
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT, censor: "[redacted]" } };
+  return destination ? pino(options, destination) : pino(options);
 }

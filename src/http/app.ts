@@ -4,6 +4,7 @@ import Koa from "koa";
 import type { Logger } from "pino";
 import type { Limits } from "../core/limits.ts";
 import type { KeyStore } from "../store/key-store.ts";
+import { accessLog } from "./access-log.ts";
 import { errorResponder } from "./api-error.ts";
 import { createAuth } from "./auth.ts";
 import { keyRoutes } from "./key-routes.ts";
@@ -44,6 +45,8 @@ export function createApp(options: AppOptions): Koa {
   router.post("/reactivate/:key", auth.admin, refuseCrossSite, keys.reactivate);
 
   const app = new Koa();
+  // Only when asked for: at the default level /next pays nothing for it.
+  if (logger.isLevelEnabled("debug")) app.use(accessLog(logger));
   app.use(errorResponder(logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import writeFileAtomic from "write-file-atomic";
 import type { KeyData } from "../core/key-record.ts";
@@ -18,6 +19,7 @@ export class KeysFile {
 
   /** Reads the keys; a missing file is created empty, an unreadable or invalid one is refused untouched. */
   async load(now: number, newId: () => string): Promise<KeyData[]> {
+    await this.#removeStaleTempFiles();
     let text: string;
     try {
       text = await readFile(this.path, "utf8");
@@ -44,6 +46,24 @@ export class KeysFile {
     const text = lines.length === 0 ? "[]\n" : `[\n  ${lines.join(",\n  ")}\n]\n`;
     await writeFileAtomic(this.path, text);
   }
+
+  // write-file-atomic writes `<file>.<uint32>` and renames it over the file; a
+  // crash between the two leaves the temp file behind. The file itself is whole
+  // either way, so leftovers are only litter (and may hold keys): remove them.
+  async #removeStaleTempFiles(): Promise<void> {
+    const dir = dirname(this.path);
+    const pattern = new RegExp(`^${escapeRegExp(basename(this.path))}\\.\\d{1,10}$`);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((name) => pattern.test(name))
+        .map((name) => rm(join(dir, name), { force: true })),
+    );
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export function errorCode(error: unknown): string {
