@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { createApp } from "./http/app.ts";
+import { answerClientError } from "./http/client-errors.ts";
 import { createLogger } from "./logger.ts";
 import { KeysFile } from "./store/keys-file.ts";
 import { MemoryKeyStore } from "./store/memory-store.ts";
@@ -45,6 +46,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const server = createServer(app.callback());
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.on("clientError", answerClientError);
   await listen(server, config.port, config.host);
 
   // Failures are logged by the store, once per episode; the next tick retries.
@@ -61,7 +63,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     port,
     store,
     close() {
-      closing ??= shutdown(server, saveTimer, store);
+      closing ??= shutdown(server, saveTimer, store, logger);
       return closing;
     },
   };
@@ -77,14 +79,24 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function shutdown(server: Server, saveTimer: NodeJS.Timeout, store: MemoryKeyStore) {
+async function shutdown(
+  server: Server,
+  saveTimer: NodeJS.Timeout,
+  store: MemoryKeyStore,
+  logger: Logger,
+): Promise<void> {
+  logger.info("shutting down: no new connections, finishing requests in flight");
   clearInterval(saveTimer);
   const forceClose = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-  forceClose.unref();
+  // A keep-alive connection whose last request was just answered would
+  // otherwise stay open until its keep-alive timeout and hold the exit back.
+  const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
   clearTimeout(forceClose);
+  clearInterval(closeIdle);
   await store.flush();
+  logger.info("stopped; keys saved");
 }
