@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createLogger } from "../../src/logger.ts";
+import { LogCapture } from "../helpers/log-capture.ts";
+import { makeTempDir, startTestServer, type TestServer } from "../helpers/test-server.ts";
+
+const FAILED = /saving keys failed/;
+const RESUMED = /saving keys works again/;
+
+async function serverIn(dir: string, log: LogCapture): Promise<TestServer> {
+  const server = await startTestServer(
+    { saveInterval: "1", rpm: "1000", rpd: "1000" },
+    { logger: createLogger("info", log) },
+    dir,
+  );
+  assert.equal(
+    (await server.request("/add", { method: "POST", json: { key: "sk-disk-original-01" } })).status,
+    201,
+  );
+  return server;
+}
+
+/** While the disk refuses writes: serving goes on, changes are refused and rolled back, the file stays. */
+async function assertRefusesChanges(server: TestServer, log: LogCapture, errno: string) {
+  const before = await readFile(server.keysFile, "utf8");
+  const add = await server.request("/add", { method: "POST", json: { key: "sk-disk-refused-02" } });
+  assert.equal(add.status, 503);
+  const body = await add.json();
+  assert.equal(body.code, "persist_failed");
+  assert.match(
+    body.error,
+    new RegExp(`could not save .*keys\\.json \\(${errno}\\); the change was not made`),
+  );
+  assert.equal(JSON.stringify(body).includes("sk-disk-refused-02"), false);
+
+  const [original] = await (await server.request("/keys")).json();
+  const deactivate = await server.request(`/deactivate/${original.id}`, { method: "POST" });
+  assert.equal(deactivate.status, 503);
+
+  const keys = await (await server.request("/keys")).json();
+  assert.deepEqual(
+    keys.map((k: { preview: string; status: string }) => k.status),
+    ["Active"],
+    "both changes rolled back",
+  );
+  assert.equal((await server.request("/next")).status, 200, "still serving");
+  assert.equal(await readFile(server.keysFile, "utf8"), before, "old keys.json intact");
+  assert.equal(log.count(FAILED), 1, "logged once for the episode");
+}
+
+async function assertResumes(server: TestServer, log: LogCapture) {
+  await log.waitFor(RESUMED);
+  const add = await server.request("/add", { method: "POST", json: { key: "sk-disk-after-03" } });
+  assert.equal(add.status, 201);
+  const onDisk = JSON.parse(await readFile(server.keysFile, "utf8"));
+  assert.deepEqual(
+    onDisk.map((k: { key: string }) => k.key),
+    ["sk-disk-original-01", "sk-disk-after-03"],
+  );
+  assert.ok(onDisk[0].usage.requests_this_day >= 1, "counters saved once the disk is back");
+}
+
+describe("when the disk fails", () => {
+  let mountPoint: string;
+  before(async () => {
+    mountPoint = await makeTempDir();
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint]);
+  });
+  after(async () => {
+    execFileSync("umount", [mountPoint]);
+    await rm(mountPoint, { recursive: true, force: true });
+  });
+
+  it("read-only: serves, refuses changes with 503, keeps the file, logs once, resumes by itself", async () => {
+    const dir = join(mountPoint, "ro");
+    execFileSync("mkdir", [dir]);
+    const log = new LogCapture();
+    const server = await serverIn(dir, log);
+    try {
+      execFileSync("mount", ["-o", "remount,ro", mountPoint]);
+      try {
+        await assertRefusesChanges(server, log, "EROFS");
+      } finally {
+        execFileSync("mount", ["-o", "remount,rw", mountPoint]);
+      }
+      await assertResumes(server, log);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("full: serves, refuses changes with 503, keeps the file, logs once, resumes by itself", async () => {
+    const dir = join(mountPoint, "full");
+    execFileSync("mkdir", [dir]);
+    const log = new LogCapture();
+    const server = await serverIn(dir, log);
+    const filler = join(mountPoint, "filler");
+    try {
+      // dd stops with an error when the tmpfs is full, which is the point.
+      try {
+        execFileSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=4k"], { stdio: "ignore" });
+      } catch {}
+      await assertRefusesChanges(server, log, "ENOSPC");
+      await rm(filler);
+      await assertResumes(server, log);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("when the directory disappears", () => {
+  it("serves, refuses changes with 503, logs once, and resumes when it is back", async () => {
+    const parent = await makeTempDir();
+    const dir = join(parent, "data");
+    execFileSync("mkdir", [dir]);
+    const log = new LogCapture();
+    const server = await serverIn(dir, log);
+    try {
+      await rename(dir, `${dir}-away`);
+      const add = await server.request("/add", {
+        method: "POST",
+        json: { key: "sk-disk-refused-02" },
+      });
+      assert.equal(add.status, 503);
+      assert.match((await add.json()).error, /\(ENOENT\)/);
+      assert.equal((await server.request("/next")).status, 200);
+      await rename(`${dir}-away`, dir);
+      await assertResumes(server, log);
+      assert.equal(log.count(FAILED), 1);
+    } finally {
+      await server.close();
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a temp file left by a crashed write", () => {
+  it("is ignored and removed at start", async () => {
+    const dir = await makeTempDir();
+    await writeFile(join(dir, "keys.json"), '[{"key": "sk-stale-temp-0001"}]');
+    const stale = join(dir, "keys.json.3735928559");
+    await writeFile(stale, '[{"key": "sk-half-written');
+    const server = await startTestServer({}, {}, dir);
+    try {
+      const keys = await (await server.request("/keys")).json();
+      assert.equal(keys.length, 1);
+      await assert.rejects(readFile(stale), { code: "ENOENT" });
+      assert.equal(
+        await readFile(join(dir, "keys.json"), "utf8"),
+        '[{"key": "sk-stale-temp-0001"}]',
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+});
