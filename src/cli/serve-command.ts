@@ -45,20 +45,22 @@ export function addServeCommand(program: Command): void {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    server = await startServer(buildConfig(flags, process.env));
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof KeysFileError) {
-      process.stderr.write(`api-key-rotator: ${error.message}\n`);
-      process.exit(error instanceof ConfigError ? 2 : 1);
-    }
-    throw error;
-  }
+  const starting = Promise.resolve().then(() => startServer(buildConfig(flags, process.env)));
+  // Installed before the server can say it is listening, so a signal sent the
+  // moment it does is a clean stop, never the default abrupt exit.
   const stop = async () => {
-    await server.close();
+    await (await starting).close();
     process.exit(0);
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  await starting.catch(refuseToStart);
+}
+
+function refuseToStart(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof KeysFileError) {
+    process.stderr.write(`api-key-rotator: ${error.message}\n`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  throw error;
 }
