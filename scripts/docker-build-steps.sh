@@ -9,7 +9,8 @@ case "${1:-}" in
     # Lifecycle scripts off: `prepare` builds, and the sources are not copied in yet (they come
     # in a later layer so that editing them does not re-run this one). --prefer-offline only
     # matters where an npm cache exists, such as the test that replays this outside Docker.
-    npm ci --ignore-scripts --prefer-offline --no-audit --no-fund
+    # `npm install`, not `npm ci`: see .ci/run for why the lock cannot satisfy `npm ci`.
+    npm install --ignore-scripts --prefer-offline --no-audit --no-fund
     ;;
   build)
     npm run build:binary
