@@ -3,6 +3,7 @@ import type { AdminClient, KeyJson } from "./admin-client.ts";
 import { addInChunks, describeImport } from "./bulk-add.ts";
 import { addConnectionOptions, type ConnectionFlags, connect } from "./connection-options.ts";
 import { readKeySource } from "./key-source.ts";
+import { addKeysTestCommand } from "./keys-test-command.ts";
 import { example, report, table } from "./output.ts";
 import { runAction } from "./run-action.ts";
 
@@ -57,6 +58,7 @@ export function addKeysCommand(program: Command): void {
         }),
       );
   }
+  addKeysTestCommand(keys);
 }
 
 const named = (key: KeyJson) => `${key.id} (${key.preview})`;
