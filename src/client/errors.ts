@@ -1,5 +1,5 @@
-/** What a {@link KeyUnavailableError} carries besides its message. */
-export interface KeyUnavailableErrorDetails {
+/** What a {@link RotatorError} carries besides its message. */
+export interface RotatorErrorDetails {
   /** HTTP status of the server's answer, or `0` when there was no answer. */
   status: number;
   /** Stable machine-readable code (see {@link KeyUnavailableError.code}). */
@@ -10,9 +10,32 @@ export interface KeyUnavailableErrorDetails {
   cause?: unknown;
 }
 
+/** @deprecated Kept for existing imports; use {@link RotatorErrorDetails}. */
+export type KeyUnavailableErrorDetails = RotatorErrorDetails;
+
 /**
- * Thrown (as a rejection) when no key could be obtained. The message never contains the
- * client token or a key.
+ * A request to the rotator server failed. The message never contains the client token or a
+ * key. Catch {@link KeyUnavailableError} or {@link ReportError} to tell the two requests apart.
+ */
+export class RotatorError extends Error {
+  override name = "RotatorError";
+  /** HTTP status of the server's answer, or `0` for network errors, timeouts and aborts. */
+  readonly status: number;
+  /** Stable machine-readable code. */
+  readonly code: string;
+  /** Seconds to wait before asking again: the `Retry-After` header, else the body's `retry_after`. */
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, details: RotatorErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.status = details.status;
+    this.code = details.code;
+    this.retryAfter = details.retryAfter;
+  }
+}
+
+/**
+ * Thrown (as a rejection) when no key could be obtained.
  *
  * `code` is the server's `code` field for HTTP errors (e.g. a 503 "no key available"), or one
  * of the client's own codes:
@@ -32,19 +55,15 @@ export interface KeyUnavailableErrorDetails {
  *   throw error;
  * }
  */
-export class KeyUnavailableError extends Error {
+export class KeyUnavailableError extends RotatorError {
   override name = "KeyUnavailableError";
-  /** HTTP status of the server's answer, or `0` for network errors, timeouts and aborts. */
-  readonly status: number;
-  /** Stable machine-readable code. */
-  readonly code: string;
-  /** Seconds to wait before asking again: the `Retry-After` header, else the body's `retry_after`. */
-  readonly retryAfter: number | undefined;
+}
 
-  constructor(message: string, details: KeyUnavailableErrorDetails) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.status = details.status;
-    this.code = details.code;
-    this.retryAfter = details.retryAfter;
-  }
+/**
+ * Thrown (as a rejection) by `report()` when the server did not take the report: `code` is the
+ * server's (`"key_not_found"`, `"invalid_report"`, `"unauthorized"`, ...) or one of the client
+ * codes `"network_error"`, `"timeout"` and `"http_error"`.
+ */
+export class ReportError extends RotatorError {
+  override name = "ReportError";
 }

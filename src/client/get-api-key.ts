@@ -2,17 +2,29 @@
 // (fetch, AbortController, setTimeout, URL) so it runs in Node, Next.js (Node and Edge),
 // Deno, Bun and workers. Do not add `node:` imports or runtime dependencies here.
 
-import { KeyUnavailableError } from "./errors.ts";
+import {
+  KeyUnavailableError,
+  ReportError,
+  type RotatorError,
+  type RotatorErrorDetails,
+} from "./errors.ts";
+import { parseRetryAfter } from "./outcome.ts";
 import type {
   ApiKeyResult,
   ClientOptions,
   DefaultGetApiKeyOptions,
+  DefaultWithApiKeyOptions,
   FetchFunction,
   GetApiKeyOptions,
   KeyMode,
   KeyRequestOptions,
   KeyRotatorClient,
+  KeyUse,
+  Outcome,
+  ReportOptions,
+  WithApiKeyOptions,
 } from "./types.ts";
+import { runWithApiKey } from "./with-api-key.ts";
 
 const DEFAULT_BASE_URL = "http://localhost:8080";
 const DEFAULT_CACHE_MS = 500;
@@ -80,15 +92,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-/** `Retry-After` is whole seconds per the contract; an HTTP-date is accepted too. */
-function parseRetryAfter(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
 function seconds(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
@@ -99,6 +102,19 @@ function abortedError(signal: AbortSignal): KeyUnavailableError {
     code: "aborted",
     cause: signal.reason,
   });
+}
+
+type ErrorClass = new (message: string, details: RotatorErrorDetails) => RotatorError;
+
+/** The two requests: the name error messages give them, and the error class each fails with. */
+const KEY_REQUEST = { label: "key request", ErrorClass: KeyUnavailableError as ErrorClass };
+const REPORT = { label: "report", ErrorClass: ReportError as ErrorClass };
+type RequestKind = typeof KEY_REQUEST;
+
+function invalidWait(wait: number): RangeError | undefined {
+  return Number.isSafeInteger(wait) && wait >= 0
+    ? undefined
+    : new RangeError("api-key-rotator client: wait must be a whole number of seconds >= 0");
 }
 
 /** Settles with `pending`, or rejects as soon as `signal` aborts (without cancelling `pending`). */
@@ -123,6 +139,7 @@ class Client implements KeyRotatorClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
   readonly #headers: Record<string, string>;
+  readonly #jsonHeaders: Record<string, string>;
   readonly #cacheMs: number;
   readonly #timeoutMs: number | undefined;
   readonly #fetch: FetchFunction;
@@ -139,6 +156,7 @@ class Client implements KeyRotatorClient {
     this.#token = token === "" ? undefined : token;
     this.#headers = { accept: "application/json" };
     if (this.#token !== undefined) this.#headers.authorization = `Bearer ${this.#token}`;
+    this.#jsonHeaders = { ...this.#headers, "content-type": "application/json" };
 
     const cacheMs = options.cacheMs ?? DEFAULT_CACHE_MS;
     if (typeof cacheMs !== "number" || !(cacheMs >= 0)) {
@@ -160,25 +178,51 @@ class Client implements KeyRotatorClient {
 
   getApiKey(mode: KeyMode = "auto", options?: GetApiKeyOptions): Promise<string> {
     const slot = this.#slot(mode, options?.pool);
-    const cached = slot.result;
     // Warm path: one map lookup per level, one clock read, no awaits.
-    if (cached !== undefined && this.#now() < slot.expiresAt && options?.signal?.aborted !== true) {
-      return Promise.resolve(cached.apiKey);
-    }
-    return this.#getApiKeySlow(slot, options);
+    const cached = this.#cached(slot, options);
+    return cached !== undefined
+      ? Promise.resolve(cached.apiKey)
+      : this.#getApiKeySlow(slot, options);
   }
 
   getKey(mode: KeyMode = "auto", options?: KeyRequestOptions): Promise<ApiKeyResult> {
     const slot = this.#slot(mode, options?.pool);
-    const cached = slot.result;
-    if (cached !== undefined && this.#now() < slot.expiresAt && options?.signal?.aborted !== true) {
-      return Promise.resolve(cached);
-    }
-    return this.#obtain(slot, options?.signal);
+    const cached = this.#cached(slot, options);
+    return cached !== undefined ? Promise.resolve(cached) : this.#obtain(slot, options);
+  }
+
+  async report(id: string, outcome: Outcome, options?: ReportOptions): Promise<void> {
+    const body: Record<string, unknown> = { id, outcome };
+    if (options?.retryAfter !== undefined) body.retry_after = options.retryAfter;
+    const { response, text } = await this.#exchange(
+      `${this.baseUrl}/report`,
+      { method: "POST", headers: this.#jsonHeaders, body: JSON.stringify(body) },
+      this.#timeoutMs,
+      REPORT,
+    );
+    if (!response.ok) throw this.#httpError(REPORT, response, text);
+  }
+
+  withApiKey<T>(
+    fn: (apiKey: string, use: KeyUse) => T | Promise<T>,
+    options?: WithApiKeyOptions,
+  ): Promise<T> {
+    return runWithApiKey(this, fn, options);
   }
 
   clearCache(): void {
     this.#slots.clear();
+  }
+
+  #cached(slot: Slot, options: KeyRequestOptions | undefined): ApiKeyResult | undefined {
+    const cached = slot.result;
+    if (cached === undefined || this.#now() >= slot.expiresAt) return undefined;
+    if (options === undefined) return cached;
+    if (options.fresh === true || options.signal?.aborted === true) return undefined;
+    // A bad `wait` must fail the same way whether or not a key happens to be cached.
+    return options.wait !== undefined && invalidWait(options.wait) !== undefined
+      ? undefined
+      : cached;
   }
 
   #slot(mode: string, pool: string | undefined): Slot {
@@ -199,7 +243,7 @@ class Client implements KeyRotatorClient {
 
   async #getApiKeySlow(slot: Slot, options: GetApiKeyOptions | undefined): Promise<string> {
     try {
-      return (await this.#obtain(slot, options?.signal)).apiKey;
+      return (await this.#obtain(slot, options)).apiKey;
     } catch (error) {
       const fallbackKey = options?.fallbackKey;
       if (
@@ -213,25 +257,36 @@ class Client implements KeyRotatorClient {
     }
   }
 
-  #obtain(slot: Slot, signal: AbortSignal | undefined): Promise<ApiKeyResult> {
+  #obtain(slot: Slot, options: KeyRequestOptions | undefined): Promise<ApiKeyResult> {
+    const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(abortedError(signal));
-    // With the cache off every call gets its own request (and so, usually, its own key).
-    const pending =
-      this.#cacheMs > 0 ? (slot.inflight ?? this.#startShared(slot)) : this.#request(slot.url);
+    const wait = options?.wait ?? 0;
+    const badWait = invalidWait(wait);
+    if (badWait !== undefined) return Promise.reject(badWait);
+    if (options?.fresh === true) {
+      slot.result = undefined;
+      slot.expiresAt = 0;
+    }
+    let pending: Promise<ApiKeyResult>;
+    if (this.#cacheMs === 0) {
+      // With the cache off every call gets its own request (and so, usually, its own key).
+      pending = this.#request(slot, wait);
+    } else if (wait === 0 && options?.fresh !== true) {
+      pending = slot.inflight ?? this.#startShared(slot);
+    } else {
+      // Not shared: a waiting call must not take a "no key" meant for callers that would not
+      // wait, nor make them wait; a fresh call must not take a key asked for before it.
+      pending = this.#startOwn(slot, wait);
+    }
     return signal === undefined ? pending : raceAbort(pending, signal);
   }
 
   #startShared(slot: Slot): Promise<ApiKeyResult> {
-    // The window starts when the server was asked: a key is never reused for longer than
-    // cacheMs after the server handed it out.
     const startedAt = this.#now();
-    const pending: Promise<ApiKeyResult> = this.#request(slot.url).then(
+    const pending: Promise<ApiKeyResult> = this.#request(slot, 0).then(
       (result) => {
-        if (slot.inflight === pending) {
-          slot.inflight = undefined;
-          slot.result = result;
-          slot.expiresAt = startedAt + this.#cacheMs;
-        }
+        if (slot.inflight === pending) slot.inflight = undefined;
+        this.#fill(slot, result, startedAt);
         return result;
       },
       (error: unknown) => {
@@ -244,75 +299,107 @@ class Client implements KeyRotatorClient {
     return pending;
   }
 
-  async #request(url: string): Promise<ApiKeyResult> {
+  async #startOwn(slot: Slot, wait: number): Promise<ApiKeyResult> {
+    const startedAt = this.#now();
+    const result = await this.#request(slot, wait);
+    this.#fill(slot, result, startedAt);
+    return result;
+  }
+
+  /**
+   * The window starts when the server was asked, so a key is never reused for longer than
+   * cacheMs after the server handed it out; a newer entry is never replaced by an older one.
+   */
+  #fill(slot: Slot, result: ApiKeyResult, startedAt: number): void {
+    const expiresAt = startedAt + this.#cacheMs;
+    if (expiresAt <= slot.expiresAt) return;
+    slot.result = result;
+    slot.expiresAt = expiresAt;
+  }
+
+  async #request(slot: Slot, wait: number): Promise<ApiKeyResult> {
+    // The server may hold a waiting request for `wait` seconds before it even starts to answer.
+    const timeoutMs =
+      this.#timeoutMs === undefined || this.#timeoutMs + wait * 1000 > MAX_TIMER_MS
+        ? undefined
+        : this.#timeoutMs + wait * 1000;
+    const { response, text } = await this.#exchange(
+      wait === 0 ? slot.url : `${slot.url}&wait=${wait}`,
+      {
+        method: "GET",
+        headers: this.#headers,
+        // Every call must reach the server: Next.js caches GET fetches by default in some
+        // versions, which would hand out one key forever.
+        cache: "no-store",
+      },
+      timeoutMs,
+      KEY_REQUEST,
+    );
+    if (!response.ok) throw this.#httpError(KEY_REQUEST, response, text);
+    const record = parseJson(text);
+    const apiKey = isRecord(record) ? record.api_key : undefined;
+    const id = isRecord(record) ? record.id : undefined;
+    if (typeof apiKey === "string" && apiKey !== "" && typeof id === "string") {
+      return Object.freeze({ apiKey, id });
+    }
+    // The body is not quoted: it may contain a key.
+    throw new KeyUnavailableError(
+      `api-key-rotator: the key server answered HTTP ${response.status} without a usable api_key and id`,
+      { status: response.status, code: "bad_response" },
+    );
+  }
+
+  /** Sends one request and reads the whole body, both within `timeoutMs`. */
+  async #exchange(
+    url: string,
+    init: RequestInit,
+    timeoutMs: number | undefined,
+    kind: RequestKind,
+  ): Promise<{ response: Response; text: string }> {
     const controller = new AbortController();
     let timedOut = false;
     const timer =
-      this.#timeoutMs === undefined
+      timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
             timedOut = true;
             controller.abort();
-          }, this.#timeoutMs);
+          }, timeoutMs);
     try {
-      let response: Response;
-      let text: string;
-      try {
-        response = await this.#fetch(url, {
-          method: "GET",
-          headers: this.#headers,
-          signal: controller.signal,
-          // Every call must reach the server: Next.js caches GET fetches by default in some
-          // versions, which would hand out one key forever.
-          cache: "no-store",
-        });
-        text = await response.text();
-      } catch (error) {
-        if (timedOut) {
-          throw new KeyUnavailableError(
-            `api-key-rotator: no answer from the key server within ${this.#timeoutMs} ms`,
-            { status: 0, code: "timeout", cause: error },
-          );
-        }
-        throw new KeyUnavailableError("api-key-rotator: could not reach the key server", {
-          status: 0,
-          code: "network_error",
-          cause: error,
-        });
+      const response = await this.#fetch(url, { ...init, signal: controller.signal });
+      return { response, text: await response.text() };
+    } catch (error) {
+      if (timedOut) {
+        throw new kind.ErrorClass(
+          `api-key-rotator: ${kind.label}: no answer from the key server within ${timeoutMs} ms`,
+          { status: 0, code: "timeout", cause: error },
+        );
       }
-      return this.#parse(response, text);
+      throw new kind.ErrorClass(`api-key-rotator: ${kind.label}: could not reach the key server`, {
+        status: 0,
+        code: "network_error",
+        cause: error,
+      });
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
   }
 
-  #parse(response: Response, text: string): ApiKeyResult {
+  #httpError(kind: RequestKind, response: Response, text: string): RotatorError {
     const status = response.status;
-    const body = parseJson(text);
-    const record = isRecord(body) ? body : undefined;
-    if (response.ok) {
-      const apiKey = record?.api_key;
-      const id = record?.id;
-      if (typeof apiKey === "string" && apiKey !== "" && typeof id === "string") {
-        return Object.freeze({ apiKey, id });
-      }
-      // The body is not quoted: it may contain a key.
-      throw new KeyUnavailableError(
-        `api-key-rotator: the key server answered HTTP ${status} without a usable api_key and id`,
-        { status, code: "bad_response" },
-      );
-    }
+    const record = parseJson(text);
+    const body = isRecord(record) ? record : undefined;
     const code =
-      typeof record?.code === "string" && record.code !== "" ? clip(record.code) : "http_error";
-    let serverMessage = typeof record?.error === "string" ? clip(record.error) : "";
+      typeof body?.code === "string" && body.code !== "" ? clip(body.code) : "http_error";
+    let serverMessage = typeof body?.error === "string" ? clip(body.error) : "";
     // Defensive: never let a server that echoes the token put it into our message.
     if (this.#token !== undefined && serverMessage.includes(this.#token)) {
       serverMessage = serverMessage.replaceAll(this.#token, "[redacted]");
     }
     const retryAfter =
-      parseRetryAfter(response.headers.get("retry-after")) ?? seconds(record?.retry_after);
-    throw new KeyUnavailableError(
-      `api-key-rotator: the key server answered HTTP ${status} (${code})${serverMessage === "" ? "" : `: ${serverMessage}`}`,
+      parseRetryAfter(response.headers.get("retry-after")) ?? seconds(body?.retry_after);
+    return new kind.ErrorClass(
+      `api-key-rotator: ${kind.label}: the key server answered HTTP ${status} (${code})${serverMessage === "" ? "" : `: ${serverMessage}`}`,
       { status, code, retryAfter },
     );
   }
@@ -380,4 +467,29 @@ export function getApiKey(
     return Promise.reject(error);
   }
   return client.getApiKey(mode, options);
+}
+
+/**
+ * Gets a key, calls `fn` with it, reports how it went, and on `rate_limited` or `invalid` tries
+ * another key (up to `retries` more, default 2). A returned `Response` is judged by its status,
+ * a thrown error by its `status` if it has one. Uses `options.client`, else the client
+ * `getApiKey()` uses.
+ *
+ * @example
+ * import { withApiKey } from "api-key-rotator/client";
+ * const res = await withApiKey((key) => fetch(url, { headers: { authorization: `Bearer ${key}` } }), {
+ *   pool: "openai",
+ * });
+ */
+export function withApiKey<T>(
+  fn: (apiKey: string, use: KeyUse) => T | Promise<T>,
+  options?: DefaultWithApiKeyOptions,
+): Promise<T> {
+  let client: KeyRotatorClient;
+  try {
+    client = options?.client ?? clientFor(undefined);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return client.withApiKey(fn, options);
 }

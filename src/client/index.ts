@@ -1,14 +1,19 @@
 // Public face of `api-key-rotator/client`: re-exports only.
-export type { KeyUnavailableErrorDetails } from "./errors.ts";
-export { KeyUnavailableError } from "./errors.ts";
-export { createClient, getApiKey } from "./get-api-key.ts";
+export type { KeyUnavailableErrorDetails, RotatorErrorDetails } from "./errors.ts";
+export { KeyUnavailableError, ReportError, RotatorError } from "./errors.ts";
+export { createClient, getApiKey, withApiKey } from "./get-api-key.ts";
 export type {
   ApiKeyResult,
   ClientOptions,
   DefaultGetApiKeyOptions,
+  DefaultWithApiKeyOptions,
   FetchFunction,
   GetApiKeyOptions,
   KeyMode,
   KeyRequestOptions,
   KeyRotatorClient,
+  KeyUse,
+  Outcome,
+  ReportOptions,
+  WithApiKeyOptions,
 } from "./types.ts";

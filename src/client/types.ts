@@ -38,6 +38,16 @@ export interface KeyRequestOptions {
   /** Ask for a key from this pool. Omitted from the request when not given. */
   pool?: string | undefined;
   /**
+   * Whole seconds the server may hold the request until a key is free (default 0: answer at
+   * once). A fresh cached key is still used. The request's timeout grows by this much.
+   */
+  wait?: number | undefined;
+  /**
+   * Skip the cached key and ask the server; the answer replaces the cached key. For replacing
+   * a key that just failed, so neither this caller nor the next gets it again.
+   */
+  fresh?: boolean | undefined;
+  /**
    * Stop waiting when this signal aborts (the call rejects with code `"aborted"`).
    * A request shared with other callers keeps running for them, bounded by `timeoutMs`.
    */
@@ -59,6 +69,48 @@ export interface DefaultGetApiKeyOptions extends GetApiKeyOptions {
   baseUrl?: string | undefined;
   /** Client token for that server. Default: env `API_KEY_ROTATOR_TOKEN`. */
   token?: string | undefined;
+}
+
+/**
+ * What happened when a key was used, as `report()` tells the server: `ok`; `rate_limited` (the
+ * key rests); `invalid` (the key is disabled); `error` (counts toward a streak of failures).
+ */
+export type Outcome = "ok" | "rate_limited" | "invalid" | "error";
+
+/** Options of {@link KeyRotatorClient.report}. */
+export interface ReportOptions {
+  /** For `rate_limited`: seconds the provider asked to wait (its `Retry-After`). */
+  retryAfter?: number | undefined;
+}
+
+/** What the function given to `withApiKey` learns besides the key. */
+export interface KeyUse {
+  /** The key's id: safe to log. */
+  readonly id: string;
+  /** 0 for the first key, 1 for the first retry, ... */
+  readonly attempt: number;
+}
+
+/** Options of {@link KeyRotatorClient.withApiKey}. */
+export interface WithApiKeyOptions {
+  /** Default `"auto"`. */
+  mode?: KeyMode | undefined;
+  pool?: string | undefined;
+  /** Seconds the server may hold each request for a key until one is free (see `getKey`). */
+  wait?: number | undefined;
+  /** Further keys to try after a `rate_limited` or `invalid` outcome. Default 2. */
+  retries?: number | undefined;
+  /**
+   * Called when a report did not reach the server. Reports never fail the call; without this
+   * such failures go unnoticed.
+   */
+  onReportError?: ((error: unknown) => void) | undefined;
+}
+
+/** Options of the module-level `withApiKey`. */
+export interface DefaultWithApiKeyOptions extends WithApiKeyOptions {
+  /** The client to use. Default: the one `getApiKey()` uses (server and token from env). */
+  client?: KeyRotatorClient | undefined;
 }
 
 /** A key handed out by the server. */
@@ -87,6 +139,26 @@ export interface KeyRotatorClient {
    * const { apiKey, id } = await client.getKey("random");
    */
   getKey(mode?: KeyMode, options?: KeyRequestOptions): Promise<ApiKeyResult>;
+  /**
+   * Tells the server what happened when the key with this id was used. Rejects with
+   * `ReportError` when the server did not take the report.
+   *
+   * @example
+   * await client.report(id, "rate_limited", { retryAfter: 20 });
+   */
+  report(id: string, outcome: Outcome, options?: ReportOptions): Promise<void>;
+  /**
+   * Gets a key, calls `fn` with it, reports the outcome, and on `rate_limited` or `invalid`
+   * tries another key (up to `retries` more). Resolves to what `fn` returned last, or rejects
+   * with what it threw last.
+   *
+   * @example
+   * const res = await client.withApiKey((key) => fetch(url, { headers: { authorization: `Bearer ${key}` } }));
+   */
+  withApiKey<T>(
+    fn: (apiKey: string, use: KeyUse) => T | Promise<T>,
+    options?: WithApiKeyOptions,
+  ): Promise<T>;
   /**
    * Forgets every cached key, so the next call asks the server again.
    *
