@@ -1,0 +1,59 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
+/**
+ * Preloaded (`node --import`) into every server under test, so figures that
+ * only the server's own process can see reach the harness over IPC without the
+ * server's code knowing it is being measured.
+ */
+export type ProbeRequest = { type: "memory" } | { type: "window-start" } | { type: "window-stop" };
+
+export type ProbeReply =
+  | { type: "memory"; rss: number; maxRss: number; heapUsed: number }
+  | {
+      type: "window";
+      /** Event-loop delay over the window, in milliseconds. */
+      loopDelay: { p50: number; p99: number; max: number };
+      /** CPU time this process used over the window, in milliseconds. */
+      cpuMs: number;
+    };
+
+// 1 ms sampling: coarse enough to cost nothing, fine enough to see a 20 ms stall.
+const delay = monitorEventLoopDelay({ resolution: 1 });
+let cpuAtStart = process.cpuUsage();
+const ms = (ns: number) => ns / 1e6;
+
+function reply(message: ProbeReply): void {
+  process.send?.(message);
+}
+
+process.on("message", (message: ProbeRequest) => {
+  switch (message.type) {
+    case "memory":
+      reply({
+        type: "memory",
+        rss: process.memoryUsage.rss(),
+        maxRss: process.resourceUsage().maxRSS * 1024,
+        heapUsed: process.memoryUsage().heapUsed,
+      });
+      break;
+    case "window-start":
+      cpuAtStart = process.cpuUsage();
+      delay.reset();
+      delay.enable();
+      break;
+    case "window-stop": {
+      delay.disable();
+      const cpu = process.cpuUsage(cpuAtStart);
+      reply({
+        type: "window",
+        loopDelay: {
+          p50: ms(delay.percentile(50)),
+          p99: ms(delay.percentile(99)),
+          max: ms(delay.max),
+        },
+        cpuMs: (cpu.user + cpu.system) / 1000,
+      });
+      break;
+    }
+  }
+});
