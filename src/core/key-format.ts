@@ -16,3 +16,6 @@ export function keyFormatProblem(value: unknown): string | null {
 
 // Ids are ours (nanoid's URL-safe alphabet), so they are safe in paths and logs.
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// Pool names appear in URLs, config and logs: a short, plain alphabet.
+export const POOL_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;

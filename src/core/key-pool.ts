@@ -1,23 +1,32 @@
 import { IndexedHeap } from "./indexed-heap.ts";
 import {
   dayCountAt,
+  isExpired,
   type KeyData,
   type KeyRecord,
   type KeyStatus,
   type KeyView,
   minuteCountAt,
 } from "./key-record.ts";
-import type { Limits } from "./limits.ts";
-import type { Secret } from "./secret.ts";
+import type { PoolSettings } from "./limits.ts";
+import { applyOutcome, type Outcome } from "./outcome-rules.ts";
+import { SharedQuotaDetector } from "./shared-quota.ts";
 import { dayOf, minuteOf, nextDayStart, nextMinuteStart } from "./windows.ts";
 
 export type SelectionMode = "auto" | "random";
 
+export type Refusal = "global-cap" | "pool-resting" | "exhausted";
+
 export type AcquireResult =
-  | { readonly ok: true; readonly id: string; readonly secret: Secret }
+  | {
+      readonly ok: true;
+      readonly id: string;
+      readonly secret: KeyData["secret"];
+      readonly probe: boolean;
+    }
   | {
       readonly ok: false;
-      readonly reason: "global-cap" | "exhausted";
+      readonly reason: Refusal;
       /** How long until a key could be dispensed; null when no key will come back by time alone. */
       readonly retryAfterMs: number | null;
     };
@@ -28,13 +37,15 @@ export type AddResult =
 
 export interface PoolStats {
   readonly total: number;
-  readonly active: number;
-  readonly inactive: number;
+  readonly byStatus: Readonly<Record<KeyView["status"], number>>;
   /** Keys that could be dispensed right now. */
   readonly available: number;
   readonly dispensedThisMinute: number;
   readonly dispensedToday: number;
   readonly globalCapRemaining: number;
+  /** The pool rests as a whole (shared quota) until then, or null. */
+  readonly restingUntil: number | null;
+  readonly outcomes: Readonly<Record<"ok" | "rateLimited" | "invalid" | "error", number>>;
 }
 
 const lruBefore = (a: KeyRecord, b: KeyRecord): boolean => {
@@ -44,22 +55,27 @@ const lruBefore = (a: KeyRecord, b: KeyRecord): boolean => {
 };
 
 /**
- * All keys and the decision of which one to hand out. Pure: every method takes
- * `now`; nothing here reads a clock, sets a timer or touches the disk.
+ * One pool's keys and the decision of which one to hand out. Pure: every
+ * method takes `now`; nothing here reads a clock, sets a timer or touches the disk.
  *
  * Every key is in exactly one of two heaps: `eligible` (ordered least recently
  * used first, mirrored in an array for uniform random picks) or `waiting`
  * (ordered by the moment it may become eligible: next minute, next day, end of
- * cooldown). Each operation moves a bounded number of keys between them, so
- * acquiring a key costs O(log n) however many keys there are.
+ * a cooldown, a rest or a probe; Infinity for keys only an admin brings back).
+ * Each operation moves a bounded number of keys between them, so acquiring a
+ * key costs O(log n) however many keys there are.
  */
 export class KeyPool {
-  readonly #limits: Limits;
+  readonly name: string;
+  #settings: PoolSettings;
   readonly #byId = new Map<string, KeyRecord>();
   readonly #bySecret = new Map<string, KeyRecord>();
   readonly #eligible = new IndexedHeap<KeyRecord>(lruBefore);
   readonly #eligibleList: KeyRecord[] = [];
   readonly #waiting = new IndexedHeap<KeyRecord>((a, b) => a.wakeAt < b.wakeAt);
+  readonly #sharedQuota = new SharedQuotaDetector();
+  #activeKeys = 0;
+  #restUntil = 0;
   #seq = 0;
   #globalMinute = -1;
   #globalMinuteCount = 0;
@@ -67,8 +83,9 @@ export class KeyPool {
   #globalDayCount = 0;
   #version = 0;
 
-  constructor(limits: Limits) {
-    this.#limits = limits;
+  constructor(name: string, settings: PoolSettings) {
+    this.name = name;
+    this.#settings = settings;
   }
 
   /** Rises with every change worth saving, dispenses included. */
@@ -80,41 +97,52 @@ export class KeyPool {
     return this.#byId.size;
   }
 
-  /** Rebuilds the pool from saved keys, restoring this minute's and day's global counts. */
-  static load(limits: Limits, keys: Iterable<KeyData>, now: number): KeyPool {
-    const pool = new KeyPool(limits);
-    pool.#rollGlobal(now);
+  get settings(): PoolSettings {
+    return this.#settings;
+  }
+
+  /** Adds saved keys, restoring this minute's and day's dispense counts; not a change to save. */
+  load(keys: Iterable<KeyData>, now: number): void {
+    this.#rollGlobal(now);
     for (const data of keys) {
-      const result = pool.add(data, now);
-      if (!result.ok) throw new Error(`duplicate key ${data.id} while loading`);
-      pool.#globalMinuteCount += minuteCountAt(data, now);
-      pool.#globalDayCount += dayCountAt(data, now);
+      if (!this.add(data, now).ok) throw new Error(`duplicate key ${data.id} while loading`);
+      this.#globalMinuteCount += minuteCountAt(data, now);
+      this.#globalDayCount += dayCountAt(data, now);
     }
-    pool.#version = 0;
-    return pool;
+    this.#version = 0;
   }
 
   acquire(now: number, mode: SelectionMode, random: () => number): AcquireResult {
     this.advance(now);
     this.#rollGlobal(now);
-    if (this.#globalMinuteCount >= this.#limits.tpm) {
-      const keyAt = this.#earliestAvailable(now) ?? now;
-      const retryAt = Math.max(nextMinuteStart(now), keyAt);
+    if (this.#globalMinuteCount >= this.#settings.tpm) {
+      const retryAt = Math.max(nextMinuteStart(now), this.#earliestAvailable(now) ?? now);
       return { ok: false, reason: "global-cap", retryAfterMs: retryAt - now };
     }
-    const list = this.#eligibleList;
-    const key =
-      mode === "random" ? list[Math.floor(random() * list.length)] : this.#eligible.peek();
-    if (key === undefined) {
-      const retryAt = this.#earliestAvailable(now);
-      return {
-        ok: false,
-        reason: "exhausted",
-        retryAfterMs: retryAt === null ? null : retryAt - now,
-      };
+    if (this.#restUntil > now) {
+      return { ok: false, reason: "pool-resting", retryAfterMs: this.#restUntil - now };
     }
-    this.#dispense(key, now);
-    return { ok: true, id: key.id, secret: key.secret };
+    for (;;) {
+      const list = this.#eligibleList;
+      const key =
+        mode === "random" ? list[Math.floor(random() * list.length)] : this.#eligible.peek();
+      if (key === undefined) {
+        const retryAt = this.#earliestAvailable(now);
+        return {
+          ok: false,
+          reason: "exhausted",
+          retryAfterMs: retryAt === null ? null : retryAt - now,
+        };
+      }
+      // Expiry is the one change time makes to an eligible key: noticed here, when it matters.
+      if (isExpired(key, now)) {
+        this.#replace(key, now);
+        continue;
+      }
+      const probe = key.halfOpen;
+      this.#dispense(key, now);
+      return { ok: true, id: key.id, secret: key.secret, probe };
+    }
   }
 
   /** Brings back every waiting key whose time has come. Returns whether anything changed. */
@@ -122,14 +150,19 @@ export class KeyPool {
     const before = this.#version;
     for (let key = this.#waiting.peek(); key && key.wakeAt <= now; key = this.#waiting.peek()) {
       this.#waiting.pop();
-      if (key.status === "Inactive") {
-        key.status = "Active";
-        key.deactivatedAt = null;
-        this.#version++;
-      }
+      this.#wake(key, now);
       this.#place(key, now);
     }
     return this.#version !== before;
+  }
+
+  /** The next moment time alone could change what this pool answers; null if none. */
+  nextChangeAt(now: number): number | null {
+    const times = [this.#waiting.peek()?.wakeAt ?? Number.POSITIVE_INFINITY];
+    if (this.#restUntil > now) times.push(this.#restUntil);
+    if (this.#globalMinuteCount >= this.#settings.tpm) times.push(nextMinuteStart(now));
+    const at = Math.min(...times);
+    return Number.isFinite(at) ? at : null;
   }
 
   add(data: KeyData, now: number): AddResult {
@@ -137,6 +170,7 @@ export class KeyPool {
     if (existing) return { ok: false, reason: "duplicate", existingId: existing.id };
     const key: KeyRecord = {
       ...data,
+      outcomes: { ...data.outcomes },
       useSeq: ++this.#seq,
       heapSlot: -1,
       randomSlot: -1,
@@ -144,6 +178,7 @@ export class KeyPool {
     };
     this.#byId.set(key.id, key);
     this.#bySecret.set(key.secret.reveal(), key);
+    if (key.status === "Active") this.#activeKeys++;
     this.#place(key, now);
     this.#version++;
     return { ok: true, key: this.#view(key, now) };
@@ -160,41 +195,53 @@ export class KeyPool {
     this.#detach(key);
     this.#byId.delete(key.id);
     this.#bySecret.delete(key.secret.reveal());
+    if (key.status === "Active") this.#activeKeys--;
     this.#version++;
     return this.#view(key, now);
   }
 
   /** Takes a key out of rotation until the cooldown has passed (restarting it if already resting). */
   deactivate(id: string, now: number): KeyView | undefined {
-    return this.setStatus(id, "Inactive", now, now);
+    return this.#change(id, now, (key) => {
+      this.#setStatusField(key, "Inactive");
+      key.deactivatedAt = now;
+    });
   }
 
+  /** Puts a key back in rotation at once, whatever took it out: cooldown, rest, or Disabled. */
   reactivate(id: string, now: number): KeyView | undefined {
-    return this.setStatus(id, "Active", null, now);
+    return this.#change(id, now, (key) => {
+      this.#setStatusField(key, "Active");
+      key.deactivatedAt = null;
+      key.restUntil = null;
+      key.backoffLevel = 0;
+      key.errorStreak = 0;
+      key.halfOpen = false;
+      key.probeSentAt = null;
+    });
   }
 
-  /** Sets status fields alone, leaving counters as they are (also how a failed save is undone). */
-  setStatus(
+  report(
     id: string,
-    status: KeyStatus,
-    deactivatedAt: number | null,
+    outcome: Outcome,
+    retryAfterMs: number | null,
     now: number,
   ): KeyView | undefined {
-    const key = this.#byId.get(id);
-    if (!key) return undefined;
-    this.#detach(key);
-    key.status = status;
-    key.deactivatedAt = deactivatedAt;
-    this.#place(key, now);
-    this.#version++;
-    return this.#view(key, now);
-  }
-
-  /** Puts a key back exactly as `data` describes it: how a failed save is undone. */
-  restore(data: KeyData, now: number): void {
-    const current = this.#byId.get(data.id);
-    if (current) this.remove(current.id, now);
-    this.add(data, now);
+    return this.#change(id, now, (key) => {
+      const wasActive = key.status === "Active";
+      applyOutcome(key, outcome, retryAfterMs, now, this.#settings);
+      if (wasActive && key.status !== "Active") this.#activeKeys--;
+      if (outcome === "rate_limited" && key.restUntil !== null) {
+        const poolRest = this.#sharedQuota.record(
+          id,
+          now,
+          key.restUntil,
+          this.#activeKeys,
+          this.#settings,
+        );
+        if (poolRest !== null) this.#restUntil = Math.max(this.#restUntil, poolRest);
+      }
+    });
   }
 
   view(id: string, now: number): KeyView | undefined {
@@ -213,17 +260,61 @@ export class KeyPool {
 
   stats(now: number): PoolStats {
     this.#rollGlobal(now);
-    let active = 0;
-    for (const key of this.#byId.values()) if (key.status === "Active") active++;
+    const byStatus = { Active: 0, Inactive: 0, Disabled: 0, Expired: 0 };
+    const outcomes = { ok: 0, rateLimited: 0, invalid: 0, error: 0 };
+    for (const key of this.#byId.values()) {
+      byStatus[isExpired(key, now) ? "Expired" : key.status]++;
+      outcomes.ok += key.outcomes.ok;
+      outcomes.rateLimited += key.outcomes.rateLimited;
+      outcomes.invalid += key.outcomes.invalid;
+      outcomes.error += key.outcomes.error;
+    }
     return {
       total: this.#byId.size,
-      active,
-      inactive: this.#byId.size - active,
+      byStatus,
       available: this.#eligible.size,
       dispensedThisMinute: this.#globalMinuteCount,
       dispensedToday: this.#globalDayCount,
-      globalCapRemaining: Math.max(0, this.#limits.tpm - this.#globalMinuteCount),
+      globalCapRemaining: Math.max(0, this.#settings.tpm - this.#globalMinuteCount),
+      restingUntil: this.#restUntil > now ? this.#restUntil : null,
+      outcomes,
     };
+  }
+
+  #change(id: string, now: number, change: (key: KeyRecord) => void): KeyView | undefined {
+    const key = this.#byId.get(id);
+    if (!key) return undefined;
+    this.#detach(key);
+    change(key);
+    this.#place(key, now);
+    this.#version++;
+    return this.#view(key, now);
+  }
+
+  #setStatusField(key: KeyRecord, status: KeyStatus): void {
+    this.#activeKeys += Number(status === "Active") - Number(key.status === "Active");
+    key.status = status;
+  }
+
+  #wake(key: KeyRecord, now: number): void {
+    const settings = this.#settings;
+    if (key.status === "Inactive" && (key.deactivatedAt ?? now) + settings.cooldownMs <= now) {
+      this.#setStatusField(key, "Active");
+      key.deactivatedAt = null;
+      this.#version++;
+    }
+    if (key.restUntil !== null && key.restUntil <= now) {
+      key.restUntil = null;
+      key.halfOpen = true;
+      this.#version++;
+    }
+    if (key.probeSentAt !== null && key.probeSentAt + settings.probeTimeoutMs <= now) {
+      // Nobody reported a failure in time: the probe is taken to have worked.
+      key.probeSentAt = null;
+      key.halfOpen = false;
+      key.backoffLevel = 0;
+      this.#version++;
+    }
   }
 
   #dispense(key: KeyRecord, now: number): void {
@@ -235,39 +326,61 @@ export class KeyPool {
     key.dayWindow = day;
     key.lastUsed = now;
     key.useSeq = ++this.#seq;
+    if (key.halfOpen) key.probeSentAt = now;
     this.#globalMinuteCount++;
     this.#globalDayCount++;
     this.#version++;
-    if (key.minuteCount >= this.#limits.rpm || key.dayCount >= this.#limits.rpd) {
-      this.#detach(key);
-      this.#place(key, now);
+    if (
+      key.probeSentAt !== null ||
+      key.minuteCount >= this.#rpm(key) ||
+      key.dayCount >= this.#rpd(key)
+    ) {
+      this.#replace(key, now);
     } else {
       this.#eligible.update(key);
     }
   }
 
+  #rpm(key: KeyData): number {
+    return key.limits?.rpm ?? this.#settings.rpm;
+  }
+
+  #rpd(key: KeyData): number {
+    return key.limits?.rpd ?? this.#settings.rpd;
+  }
+
   #availableAt(key: KeyData, now: number): number {
+    if (key.status === "Disabled" || isExpired(key, now)) return Number.POSITIVE_INFINITY;
+    const settings = this.#settings;
     let at = now;
-    if (key.status === "Inactive") {
-      at = Math.max(at, (key.deactivatedAt ?? now) + this.#limits.cooldownMs);
-    }
-    if (dayCountAt(key, now) >= this.#limits.rpd) return Math.max(at, nextDayStart(now));
-    if (minuteCountAt(key, now) >= this.#limits.rpm) return Math.max(at, nextMinuteStart(now));
+    if (key.status === "Inactive")
+      at = Math.max(at, (key.deactivatedAt ?? now) + settings.cooldownMs);
+    if (key.restUntil !== null) at = Math.max(at, key.restUntil);
+    if (key.probeSentAt !== null) at = Math.max(at, key.probeSentAt + settings.probeTimeoutMs);
+    if (dayCountAt(key, now) >= this.#rpd(key)) return Math.max(at, nextDayStart(now));
+    if (minuteCountAt(key, now) >= this.#rpm(key)) return Math.max(at, nextMinuteStart(now));
     return at;
   }
 
   #earliestAvailable(now: number): number | null {
     if (this.#eligible.size > 0) return now;
-    return this.#waiting.peek()?.wakeAt ?? null;
+    const at = this.#waiting.peek()?.wakeAt ?? Number.POSITIVE_INFINITY;
+    return Number.isFinite(at) ? at : null;
+  }
+
+  #replace(key: KeyRecord, now: number): void {
+    this.#detach(key);
+    this.#place(key, now);
   }
 
   #place(key: KeyRecord, now: number): void {
     const at = this.#availableAt(key, now);
-    if (at <= now && key.status === "Active") {
+    if (at <= now && key.status === "Active" && key.restUntil === null) {
       this.#eligible.push(key);
       key.randomSlot = this.#eligibleList.length;
       this.#eligibleList.push(key);
     } else {
+      // A state only time undoes but that is already due waits for the next advance().
       key.wakeAt = at;
       this.#waiting.push(key);
     }
@@ -302,16 +415,24 @@ export class KeyPool {
   }
 
   #view(key: KeyRecord, now: number): KeyView {
+    const availableAt = this.#availableAt(key, now);
     return {
       id: key.id,
       preview: key.secret.preview,
-      status: key.status,
+      pool: key.pool,
+      status: isExpired(key, now) ? "Expired" : key.status,
+      limits: key.limits,
+      expiresAt: key.expiresAt,
       requestsThisMinute: minuteCountAt(key, now),
       requestsThisDay: dayCountAt(key, now),
       lastUsed: key.lastUsed,
       createdAt: key.createdAt,
       deactivatedAt: key.deactivatedAt,
-      availableAt: this.#availableAt(key, now),
+      restUntil: key.restUntil,
+      halfOpen: key.halfOpen,
+      errorStreak: key.errorStreak,
+      outcomes: { ...key.outcomes },
+      availableAt: Number.isFinite(availableAt) ? availableAt : null,
     };
   }
 }

@@ -1,34 +1,30 @@
 import type { HeapSlot } from "./indexed-heap.ts";
+import type { KeyLimits } from "./limits.ts";
 import type { Secret } from "./secret.ts";
 import { dayOf, minuteOf } from "./windows.ts";
 
-export type KeyStatus = "Active" | "Inactive";
+/**
+ * Active: in rotation. Inactive: deactivated, back after the cooldown.
+ * Disabled: reported invalid, back only by an admin's reactivate.
+ * (Expired is not stored: it is `expiresAt` in the past.)
+ */
+export type KeyStatus = "Active" | "Inactive" | "Disabled";
+export type ShownStatus = KeyStatus | "Expired";
 
-/** A key's full mutable state. Lives inside the pool; callers see `KeyView`s. */
-export interface KeyRecord extends HeapSlot {
-  readonly id: string;
-  readonly secret: Secret;
-  status: KeyStatus;
-  minuteCount: number;
-  /** The UTC minute (see windows.ts) that `minuteCount` belongs to. */
-  minuteWindow: number;
-  dayCount: number;
-  dayWindow: number;
-  lastUsed: number | null;
-  readonly createdAt: number;
-  deactivatedAt: number | null;
-  /** Tie-breaker for least-recently-used order: rises with every insert and dispense. */
-  useSeq: number;
-  /** Slot in the pool's random-pick array while eligible, else -1. */
-  randomSlot: number;
-  /** When a waiting key may become eligible again. */
-  wakeAt: number;
+export interface OutcomeCounts {
+  ok: number;
+  rateLimited: number;
+  invalid: number;
+  error: number;
 }
 
 /** What the pool needs to rebuild a key: the persisted fields. */
 export interface KeyData {
   readonly id: string;
   readonly secret: Secret;
+  readonly pool: string;
+  readonly limits: KeyLimits | null;
+  readonly expiresAt: number | null;
   readonly status: KeyStatus;
   readonly minuteCount: number;
   readonly minuteWindow: number;
@@ -37,26 +33,73 @@ export interface KeyData {
   readonly lastUsed: number | null;
   readonly createdAt: number;
   readonly deactivatedAt: number | null;
+  /** Resting after rate_limited or an error streak, until then. */
+  readonly restUntil: number | null;
+  /** How many rests in a row without an ok: each doubles the next. */
+  readonly backoffLevel: number;
+  readonly errorStreak: number;
+  /** Back from a rest: the next dispense is a probe. */
+  readonly halfOpen: boolean;
+  /** When the probe was handed out, while its outcome is awaited. */
+  readonly probeSentAt: number | null;
+  readonly outcomes: Readonly<OutcomeCounts>;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A key's full mutable state. Lives inside the pool; callers see `KeyView`s. */
+export interface KeyRecord
+  extends HeapSlot,
+    Mutable<Omit<KeyData, "id" | "secret" | "pool" | "createdAt">> {
+  readonly id: string;
+  readonly secret: Secret;
+  readonly pool: string;
+  readonly createdAt: number;
+  outcomes: OutcomeCounts;
+  /** Tie-breaker for least-recently-used order: rises with every insert and dispense. */
+  useSeq: number;
+  /** Slot in the pool's random-pick array while eligible, else -1. */
+  randomSlot: number;
+  /** When a waiting key may become eligible again (Infinity: not by time alone). */
+  wakeAt: number;
 }
 
 /** A read-only picture of a key at one moment, with counters already rolled to `now`. */
 export interface KeyView {
   readonly id: string;
   readonly preview: string;
-  readonly status: KeyStatus;
+  readonly pool: string;
+  readonly status: ShownStatus;
+  readonly limits: KeyLimits | null;
+  readonly expiresAt: number | null;
   readonly requestsThisMinute: number;
   readonly requestsThisDay: number;
   readonly lastUsed: number | null;
   readonly createdAt: number;
   readonly deactivatedAt: number | null;
-  /** When the key can next be dispensed: `now` if it can be now. */
-  readonly availableAt: number;
+  readonly restUntil: number | null;
+  readonly halfOpen: boolean;
+  readonly errorStreak: number;
+  readonly outcomes: Readonly<OutcomeCounts>;
+  /** When the key can next be dispensed: `now` if it can be now, null if not by time alone. */
+  readonly availableAt: number | null;
 }
 
-export function newKeyData(id: string, secret: Secret, now: number): KeyData {
+export interface NewKey {
+  readonly pool?: string;
+  readonly limits?: KeyLimits | null;
+  readonly expiresAt?: number | null;
+}
+
+export const DEFAULT_POOL = "default";
+
+export function newKeyData(id: string, secret: Secret, now: number, options: NewKey = {}): KeyData {
   return {
     id,
     secret,
+    pool: options.pool ?? DEFAULT_POOL,
+    limits: options.limits ?? null,
+    expiresAt: options.expiresAt ?? null,
     status: "Active",
     minuteCount: 0,
     minuteWindow: minuteOf(now),
@@ -65,6 +108,12 @@ export function newKeyData(id: string, secret: Secret, now: number): KeyData {
     lastUsed: null,
     createdAt: now,
     deactivatedAt: null,
+    restUntil: null,
+    backoffLevel: 0,
+    errorStreak: 0,
+    halfOpen: false,
+    probeSentAt: null,
+    outcomes: { ok: 0, rateLimited: 0, invalid: 0, error: 0 },
   };
 }
 
@@ -74,4 +123,8 @@ export function minuteCountAt(key: KeyData, now: number): number {
 
 export function dayCountAt(key: KeyData, now: number): number {
   return key.dayWindow === dayOf(now) ? key.dayCount : 0;
+}
+
+export function isExpired(key: KeyData, now: number): boolean {
+  return key.expiresAt !== null && key.expiresAt <= now;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KeyPool } from "../../src/core/key-pool.ts";
 import { newKeyData } from "../../src/core/key-record.ts";
-import type { Limits } from "../../src/core/limits.ts";
+import { type Limits, poolSettings } from "../../src/core/limits.ts";
 import { Secret } from "../../src/core/secret.ts";
 
 const T0 = Date.parse("2026-01-15T10:00:00.000Z");
@@ -10,7 +10,7 @@ const LIMITS: Limits = { rpm: 2, rpd: 5, tpm: 1000, cooldownMs: 300_000 };
 const never = () => 0;
 
 function poolWith(count: number, limits: Partial<Limits> = {}, now = T0): KeyPool {
-  const pool = new KeyPool({ ...LIMITS, ...limits });
+  const pool = new KeyPool("default", poolSettings({ ...LIMITS, ...limits }));
   for (let i = 0; i < count; i++)
     pool.add(newKeyData(`id${i}`, new Secret(`sk-key-${i}-padding`), now), now);
   return pool;
@@ -201,7 +201,8 @@ describe("management", () => {
   it("restores global counts from saved keys of the current minute and day", () => {
     const source = poolWith(2, { rpm: 100, rpd: 100 });
     takeIds(source, 3, T0);
-    const reloaded = KeyPool.load(LIMITS, source.records(), T0 + 1000);
+    const reloaded = new KeyPool("default", poolSettings(LIMITS));
+    reloaded.load(source.records(), T0 + 1000);
     assert.equal(reloaded.stats(T0 + 1000).dispensedThisMinute, 3);
     assert.equal(reloaded.stats(T0 + 60_000).dispensedThisMinute, 0);
     assert.equal(reloaded.stats(T0 + 60_000).dispensedToday, 3);

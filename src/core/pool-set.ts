@@ -1,0 +1,172 @@
+import {
+  type AcquireResult,
+  type AddResult,
+  KeyPool,
+  type PoolStats,
+  type SelectionMode,
+} from "./key-pool.ts";
+import { DEFAULT_POOL, type KeyData, type KeyView } from "./key-record.ts";
+import type { PoolSettings } from "./limits.ts";
+import type { Outcome } from "./outcome-rules.ts";
+
+/**
+ * Every pool, by name. Pools are few (one per provider or team), so finding a
+ * key's pool tries each in turn; within a pool every lookup is a map hit.
+ * A pool exists when it is configured or holds a key; keys are unique across pools.
+ */
+export class PoolSet {
+  readonly #pools = new Map<string, KeyPool>();
+  readonly #settingsOf: (pool: string) => PoolSettings;
+  readonly #configured: ReadonlySet<string>;
+  #removedVersions = 0;
+
+  /** `configured` pools exist even while empty; any other pool comes and goes with its keys. */
+  constructor(settingsOf: (pool: string) => PoolSettings, configured: readonly string[] = []) {
+    this.#settingsOf = settingsOf;
+    this.#configured = new Set(configured);
+    for (const name of [DEFAULT_POOL, ...configured]) this.#pool(name);
+  }
+
+  static load(
+    settingsOf: (pool: string) => PoolSettings,
+    configured: readonly string[],
+    keys: readonly KeyData[],
+    now: number,
+  ): PoolSet {
+    const set = new PoolSet(settingsOf, configured);
+    const byPool = Map.groupBy(keys, (key) => key.pool);
+    for (const [name, poolKeys] of byPool) {
+      const seenElsewhere = poolKeys.find(
+        (key) => set.find(key.secret.reveal()) ?? set.find(key.id),
+      );
+      if (seenElsewhere) throw new Error(`duplicate key ${seenElsewhere.id} while loading`);
+      set.#pool(name).load(poolKeys, now);
+    }
+    return set;
+  }
+
+  /** Rises with every change worth saving in any pool. */
+  get version(): number {
+    let version = this.#removedVersions;
+    for (const pool of this.#pools.values()) version += pool.version;
+    return version;
+  }
+
+  has(pool: string): boolean {
+    return this.#pools.has(pool);
+  }
+
+  names(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  settings(pool: string): PoolSettings {
+    return this.#pools.get(pool)?.settings ?? this.#settingsOf(pool);
+  }
+
+  acquire(pool: string, now: number, mode: SelectionMode, random: () => number): AcquireResult {
+    const found = this.#pools.get(pool);
+    if (!found) return { ok: false, reason: "exhausted", retryAfterMs: null };
+    return found.acquire(now, mode, random);
+  }
+
+  add(data: KeyData, now: number): AddResult {
+    const existing = this.find(data.secret.reveal()) ?? this.find(data.id);
+    if (existing) return { ok: false, reason: "duplicate", existingId: existing.id };
+    return this.#pool(data.pool).add(data, now);
+  }
+
+  find(ref: string): KeyData | undefined {
+    for (const pool of this.#pools.values()) {
+      const key = pool.find(ref);
+      if (key) return key;
+    }
+    return undefined;
+  }
+
+  remove(id: string, now: number): KeyView | undefined {
+    const pool = this.#poolOf(id);
+    const removed = pool?.remove(id, now);
+    if (pool && pool.size === 0) this.#forget(pool);
+    return removed;
+  }
+
+  deactivate(id: string, now: number): KeyView | undefined {
+    return this.#poolOf(id)?.deactivate(id, now);
+  }
+
+  reactivate(id: string, now: number): KeyView | undefined {
+    return this.#poolOf(id)?.reactivate(id, now);
+  }
+
+  report(
+    id: string,
+    outcome: Outcome,
+    retryAfterMs: number | null,
+    now: number,
+  ): KeyView | undefined {
+    return this.#poolOf(id)?.report(id, outcome, retryAfterMs, now);
+  }
+
+  /**
+   * Puts a key back as `data` describes it: how a failed save is undone. The
+   * live usage counters are kept, so dispenses made meanwhile still count.
+   */
+  restore(data: KeyData, now: number): void {
+    const pool = this.#poolOf(data.id);
+    const live = pool?.find(data.id);
+    pool?.remove(data.id, now);
+    const usage = live && {
+      minuteCount: live.minuteCount,
+      minuteWindow: live.minuteWindow,
+      dayCount: live.dayCount,
+      dayWindow: live.dayWindow,
+      lastUsed: live.lastUsed,
+    };
+    this.#pool(data.pool).add({ ...data, ...usage }, now);
+  }
+
+  advance(now: number): boolean {
+    let changed = false;
+    for (const pool of this.#pools.values()) changed = pool.advance(now) || changed;
+    return changed;
+  }
+
+  nextChangeAt(pool: string, now: number): number | null {
+    return this.#pools.get(pool)?.nextChangeAt(now) ?? null;
+  }
+
+  list(now: number, pool?: string): KeyView[] {
+    if (pool !== undefined) return this.#pools.get(pool)?.list(now) ?? [];
+    return [...this.#pools.values()].flatMap((p) => p.list(now));
+  }
+
+  *records(): IterableIterator<KeyData> {
+    for (const pool of this.#pools.values()) yield* pool.records();
+  }
+
+  stats(now: number): Map<string, PoolStats> {
+    return new Map([...this.#pools].map(([name, pool]) => [name, pool.stats(now)]));
+  }
+
+  #poolOf(id: string): KeyPool | undefined {
+    for (const pool of this.#pools.values()) if (pool.find(id)?.id === id) return pool;
+    return undefined;
+  }
+
+  #pool(name: string): KeyPool {
+    let pool = this.#pools.get(name);
+    if (!pool) {
+      pool = new KeyPool(name, this.#settingsOf(name));
+      this.#pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  // An emptied pool that no config names goes away; its version is kept so the total never falls back.
+  #forget(pool: KeyPool): void {
+    if (pool.name === DEFAULT_POOL || this.#configured.has(pool.name)) return;
+    this.#removedVersions += pool.version;
+    this.#pools.delete(pool.name);
+  }
+}
