@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ID_PATTERN, keyFormatProblem } from "../core/key-format.ts";
-import type { KeyData } from "../core/key-record.ts";
+import { ID_PATTERN, keyFormatProblem, POOL_NAME } from "../core/key-format.ts";
+import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
 
@@ -9,12 +9,15 @@ import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
  * `{key, status, usage: {requests_this_minute, requests_this_day}, last_used, created_at, deactivated_at}`,
  * plus fields of ours that are written always and required never: `id`, and
  * `usage.minute_window` / `usage.day_window` (the UTC minute and day the two
- * counters belong to). This file is the one place that maps it to `KeyData`.
+ * counters belong to). The fields of pools and outcome reports (`pool`,
+ * `limits`, `expires_at`, `rest_until`, …) are written only when they differ
+ * from their defaults, so a plain key's entry stays the seed's shape.
+ * This file is the one place that maps it to `KeyData`.
  */
-export interface KeysFileEntry {
+export interface KeysFileEntry extends Partial<ExtensionEntry> {
   id: string;
   key: string;
-  status: "Active" | "Inactive";
+  status: KeyStatus;
   usage: {
     requests_this_minute: number;
     requests_this_day: number;
@@ -54,7 +57,7 @@ const entrySchema = z.object({
     const problem = keyFormatProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   }),
-  status: z.enum(["Active", "Inactive"]).default("Active"),
+  status: z.enum(["Active", "Inactive", "Disabled"]).default("Active"),
   usage: usageSchema.default({ requests_this_minute: 0, requests_this_day: 0 }),
   last_used: timestamp.nullable().default(null),
   created_at: timestamp.optional(),
@@ -62,6 +65,44 @@ const entrySchema = z.object({
 });
 
 type ParsedEntry = z.infer<typeof entrySchema>;
+
+const extensionSchema = z.object({
+  pool: z.string().regex(POOL_NAME, "must be 1-64 characters of a-z 0-9 _ . -").optional(),
+  limits: z
+    .strictObject({ rpm: z.int().min(1).optional(), rpd: z.int().min(1).optional() })
+    .nullable()
+    .optional(),
+  expires_at: timestamp.nullable().optional(),
+  rest_until: timestamp.nullable().optional(),
+  backoff_level: count.optional(),
+  error_streak: count.optional(),
+  half_open: z.boolean().optional(),
+  probe_sent_at: timestamp.nullable().optional(),
+  outcomes: z
+    .object({
+      ok: count.default(0),
+      rate_limited: count.default(0),
+      invalid: count.default(0),
+      error: count.default(0),
+    })
+    .optional(),
+});
+
+type ParsedExtension = z.infer<typeof extensionSchema>;
+
+interface ExtensionEntry {
+  pool: string;
+  limits: { rpm?: number; rpd?: number };
+  expires_at: string;
+  rest_until: string;
+  backoff_level: number;
+  error_streak: number;
+  half_open: boolean;
+  probe_sent_at: string;
+  outcomes: { ok: number; rate_limited: number; invalid: number; error: number };
+}
+
+const EXTENSION_FIELDS = Object.keys(extensionSchema.shape);
 
 export function decodeKeysFile(
   text: string,
@@ -77,7 +118,7 @@ export function decodeKeysFile(
   const seenIds = new Set<string>();
   return json.map((raw, index) => {
     const parsed = parseEntryQuickly(raw) ?? parseEntry(raw, fileName, index);
-    const data = toKeyData(parsed, now, newId);
+    const data = toKeyData(parsed, parseExtension(raw, fileName, index), now, newId);
     if (seenKeys.has(data.secret.reveal())) {
       throw new KeysFileError(
         `${fileName}: entry ${index}: the same key appears earlier in the file`,
@@ -173,7 +214,24 @@ function quickTimestamp<T extends null | undefined>(value: unknown, absent: T): 
   return Date.parse(value);
 }
 
-function toKeyData(entry: ParsedEntry, now: number, newId: () => string): KeyData {
+// Most entries carry none of these fields, and then cost nothing more to read.
+function parseExtension(raw: unknown, fileName: string, index: number): ParsedExtension {
+  if (!EXTENSION_FIELDS.some((field) => Object.hasOwn(raw as object, field))) return {};
+  const parsed = extensionSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `field "${issue.path.join(".")}": ` : "";
+    throw new KeysFileError(`${fileName}: entry ${index}: ${where}${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
+
+function toKeyData(
+  entry: ParsedEntry,
+  ext: ParsedExtension,
+  now: number,
+  newId: () => string,
+): KeyData {
   // A seed file has no windows: its counters were last touched when the key was
   // last used, so they belong to that minute and day (and to none if never used).
   const counted = entry.last_used ?? Number.NEGATIVE_INFINITY;
@@ -189,6 +247,20 @@ function toKeyData(entry: ParsedEntry, now: number, newId: () => string): KeyDat
     createdAt: entry.created_at ?? now,
     deactivatedAt:
       entry.status === "Inactive" ? (entry.deactivated_at ?? now) : entry.deactivated_at,
+    pool: ext.pool ?? DEFAULT_POOL,
+    limits: ext.limits ?? null,
+    expiresAt: ext.expires_at ?? null,
+    restUntil: ext.rest_until ?? null,
+    backoffLevel: ext.backoff_level ?? 0,
+    errorStreak: ext.error_streak ?? 0,
+    halfOpen: ext.half_open ?? false,
+    probeSentAt: ext.probe_sent_at ?? null,
+    outcomes: {
+      ok: ext.outcomes?.ok ?? 0,
+      rateLimited: ext.outcomes?.rate_limited ?? 0,
+      invalid: ext.outcomes?.invalid ?? 0,
+      error: ext.outcomes?.error ?? 0,
+    },
   };
 }
 
@@ -210,7 +282,26 @@ export function encodeEntry(key: KeyData): KeysFileEntry {
     last_used: key.lastUsed === null ? null : isoTime(key.lastUsed),
     created_at: isoTime(key.createdAt),
     deactivated_at: key.deactivatedAt === null ? null : isoTime(key.deactivatedAt),
+    ...encodeExtension(key),
   };
+}
+
+/** Only what differs from the defaults, so most entries keep the seed's shape. */
+function encodeExtension(key: KeyData): Partial<ExtensionEntry> {
+  const ext: Partial<ExtensionEntry> = {};
+  if (key.pool !== DEFAULT_POOL) ext.pool = key.pool;
+  if (key.limits !== null) ext.limits = key.limits;
+  if (key.expiresAt !== null) ext.expires_at = isoTime(key.expiresAt);
+  if (key.restUntil !== null) ext.rest_until = isoTime(key.restUntil);
+  if (key.backoffLevel > 0) ext.backoff_level = key.backoffLevel;
+  if (key.errorStreak > 0) ext.error_streak = key.errorStreak;
+  if (key.halfOpen) ext.half_open = true;
+  if (key.probeSentAt !== null) ext.probe_sent_at = isoTime(key.probeSentAt);
+  const { ok, rateLimited, invalid, error } = key.outcomes;
+  if (ok + rateLimited + invalid + error > 0) {
+    ext.outcomes = { ok, rate_limited: rateLimited, invalid, error };
+  }
+  return ext;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,16 +1,26 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
-import { type AddResult, KeyPool, type SelectionMode } from "../core/key-pool.ts";
-import { type KeyData, type KeyView, newKeyData } from "../core/key-record.ts";
-import type { Limits } from "../core/limits.ts";
+import { type KeyData, type KeyView, type NewKey, newKeyData } from "../core/key-record.ts";
+import type { PoolSettings } from "../core/limits.ts";
+import { PoolSet } from "../core/pool-set.ts";
 import { Secret } from "../core/secret.ts";
-import { type AcquireResult, type KeyStore, PersistError, type PoolStats } from "./key-store.ts";
+import type {
+  AcquireResult,
+  AddResult,
+  KeyStore,
+  Outcome,
+  PoolStats,
+  SelectionMode,
+} from "./key-store.ts";
+import { PersistError } from "./key-store.ts";
 import { errorCode, type KeysFile } from "./keys-file.ts";
 import { SaveQueue } from "./save-queue.ts";
 
 export interface MemoryStoreOptions {
   readonly file: KeysFile;
-  readonly limits: Limits;
+  readonly settingsOf: (pool: string) => PoolSettings;
+  /** Pools that exist even while empty. */
+  readonly configuredPools?: readonly string[];
   readonly clock: Clock;
   readonly random: () => number;
   readonly newId: () => string;
@@ -18,19 +28,21 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * The pool held in this process's memory, persisted to keys.json. Dispenses
- * are saved by the periodic `saveIfChanged`; management changes are saved
- * before their promise resolves, and rolled back if that save fails.
+ * The pools held in this process's memory, persisted to keys.json. Dispenses
+ * and most reports are saved by the periodic `saveIfChanged`; management
+ * changes (and a key reported invalid) are saved before their promise
+ * resolves, and rolled back if that save fails.
  */
 export class MemoryKeyStore implements KeyStore {
-  readonly #pool: KeyPool;
+  readonly #pools: PoolSet;
   readonly #options: MemoryStoreOptions;
   readonly #saves: SaveQueue;
+  readonly #listeners = new Set<(pool: string) => void>();
   #savedVersion = 0;
   #saveFailing = false;
 
-  private constructor(pool: KeyPool, options: MemoryStoreOptions) {
-    this.#pool = pool;
+  private constructor(pools: PoolSet, options: MemoryStoreOptions) {
+    this.#pools = pools;
     this.#options = options;
     this.#saves = new SaveQueue(() => this.#save());
   }
@@ -38,65 +50,108 @@ export class MemoryKeyStore implements KeyStore {
   static async open(options: MemoryStoreOptions): Promise<MemoryKeyStore> {
     const now = options.clock();
     const keys = await options.file.load(now, options.newId);
-    return new MemoryKeyStore(KeyPool.load(options.limits, keys, now), options);
+    const pools = PoolSet.load(options.settingsOf, options.configuredPools ?? [], keys, now);
+    return new MemoryKeyStore(pools, options);
   }
 
-  acquire(mode: SelectionMode): Promise<AcquireResult> {
-    return Promise.resolve(this.#pool.acquire(this.#options.clock(), mode, this.#options.random));
+  acquire(mode: SelectionMode, pool: string): Promise<AcquireResult> {
+    return Promise.resolve(this.#pools.acquire(pool, this.#now(), mode, this.#options.random));
   }
 
-  async add(secret: string): Promise<AddResult> {
-    const [result] = await this.addBulk([secret]);
+  async add(secret: string, options?: NewKey): Promise<AddResult> {
+    const [result] = await this.addBulk([secret], options);
     return result as AddResult;
   }
 
-  async addBulk(secrets: readonly string[]): Promise<AddResult[]> {
-    const now = this.#options.clock();
+  async addBulk(secrets: readonly string[], options: NewKey = {}): Promise<AddResult[]> {
+    const now = this.#now();
     const results = secrets.map((secret) =>
-      this.#pool.add(newKeyData(this.#options.newId(), new Secret(secret), now), now),
+      this.#pools.add(newKeyData(this.#options.newId(), new Secret(secret), now, options), now),
     );
-    const addedIds = results.flatMap((result) => (result.ok ? [result.key.id] : []));
-    if (addedIds.length > 0) {
+    const added = results.flatMap((result) => (result.ok ? [result.key] : []));
+    if (added.length > 0) {
       await this.#persist(() => {
-        for (const id of addedIds) this.#pool.remove(id, this.#options.clock());
+        for (const key of added) this.#pools.remove(key.id, this.#now());
       });
+      this.#changed(added[0]?.pool);
     }
     return results;
   }
 
+  find(ref: string): Promise<{ id: string; pool: string; secret: Secret } | undefined> {
+    const key = this.#pools.find(ref);
+    return Promise.resolve(key && { id: key.id, pool: key.pool, secret: key.secret });
+  }
+
   async remove(ref: string): Promise<KeyView | undefined> {
-    const key = this.#pool.find(ref);
+    const key = this.#pools.find(ref);
     if (!key) return undefined;
-    const saved: KeyData = { ...key };
-    const view = this.#pool.remove(key.id, this.#options.clock());
-    await this.#persist(() => this.#pool.restore(saved, this.#options.clock()));
+    const saved: KeyData = { ...key, outcomes: { ...key.outcomes } };
+    const view = this.#pools.remove(key.id, this.#now());
+    await this.#persist(() => this.#pools.restore(saved, this.#now()));
     return view;
   }
 
   deactivate(ref: string): Promise<KeyView | undefined> {
-    return this.#changeStatus(ref, (id, now) => this.#pool.deactivate(id, now));
+    return this.#changeDurably(ref, (id, now) => this.#pools.deactivate(id, now));
   }
 
   reactivate(ref: string): Promise<KeyView | undefined> {
-    return this.#changeStatus(ref, (id, now) => this.#pool.reactivate(id, now));
+    return this.#changeDurably(ref, (id, now) => this.#pools.reactivate(id, now));
   }
 
-  list(): Promise<KeyView[]> {
-    const now = this.#options.clock();
-    this.#pool.advance(now);
-    return Promise.resolve(this.#pool.list(now));
+  async report(
+    ref: string,
+    outcome: Outcome,
+    retryAfterMs: number | null,
+  ): Promise<KeyView | undefined> {
+    // Disabling is an operator-visible decision worth a write now; rests and
+    // counters are like dispense counters, saved with the next interval.
+    if (outcome === "invalid") {
+      return this.#changeDurably(ref, (id, now) =>
+        this.#pools.report(id, outcome, retryAfterMs, now),
+      );
+    }
+    const key = this.#pools.find(ref);
+    if (!key) return undefined;
+    const view = this.#pools.report(key.id, outcome, retryAfterMs, this.#now());
+    this.#changed(key.pool);
+    return view;
   }
 
-  stats(): Promise<PoolStats> {
-    const now = this.#options.clock();
-    this.#pool.advance(now);
-    return Promise.resolve(this.#pool.stats(now));
+  list(pool?: string): Promise<KeyView[]> {
+    const now = this.#now();
+    this.#pools.advance(now);
+    return Promise.resolve(this.#pools.list(now, pool));
   }
 
-  /** Ends cooldowns that are due and saves if anything changed since the last save. */
+  stats(): Promise<Map<string, PoolStats>> {
+    const now = this.#now();
+    this.#pools.advance(now);
+    return Promise.resolve(this.#pools.stats(now));
+  }
+
+  hasPool(pool: string): boolean {
+    return this.#pools.has(pool);
+  }
+
+  settings(pool: string): PoolSettings {
+    return this.#pools.settings(pool);
+  }
+
+  nextChangeAt(pool: string): number | null {
+    return this.#pools.nextChangeAt(pool, this.#now());
+  }
+
+  onChange(listener: (pool: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Ends cooldowns and rests that are due and saves if anything changed since the last save. */
   async saveIfChanged(): Promise<void> {
-    this.#pool.advance(this.#options.clock());
-    if (this.#pool.version !== this.#savedVersion) await this.#saves.request();
+    this.#pools.advance(this.#now());
+    if (this.#pools.version !== this.#savedVersion) await this.#saves.request();
   }
 
   async flush(): Promise<void> {
@@ -104,17 +159,25 @@ export class MemoryKeyStore implements KeyStore {
     await this.#saves.idle();
   }
 
-  async #changeStatus(
+  #now(): number {
+    return this.#options.clock();
+  }
+
+  #changed(pool: string | undefined): void {
+    if (pool === undefined) return;
+    for (const listener of this.#listeners) listener(pool);
+  }
+
+  async #changeDurably(
     ref: string,
     change: (id: string, now: number) => KeyView | undefined,
   ): Promise<KeyView | undefined> {
-    const key = this.#pool.find(ref);
+    const key = this.#pools.find(ref);
     if (!key) return undefined;
-    const { id, status, deactivatedAt } = key;
-    const view = change(id, this.#options.clock());
-    await this.#persist(() =>
-      this.#pool.setStatus(id, status, deactivatedAt, this.#options.clock()),
-    );
+    const saved: KeyData = { ...key, outcomes: { ...key.outcomes } };
+    const view = change(key.id, this.#now());
+    await this.#persist(() => this.#pools.restore(saved, this.#now()));
+    this.#changed(key.pool);
     return view;
   }
 
@@ -129,10 +192,10 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async #save(): Promise<void> {
-    const version = this.#pool.version;
+    const version = this.#pools.version;
     // A consistent picture taken in one turn: a change made while the file is
     // being written belongs to the next save, never half to this one.
-    const snapshot = Array.from(this.#pool.records(), (key): KeyData => ({ ...key }));
+    const snapshot = Array.from(this.#pools.records(), (key): KeyData => ({ ...key }));
     try {
       await this.#options.file.save(snapshot);
     } catch (error) {
