@@ -12,6 +12,10 @@ export interface Config {
   readonly clientTokens: readonly string[];
   readonly insecure: boolean;
   readonly logLevel: string;
+  /** The pool config file (--config), if any. */
+  readonly configFile: string | null;
+  /** Longest a /next?wait= may hold a request. */
+  readonly maxWaitMs: number;
 }
 
 /** A setting a user gave that cannot work; the message says which and what to do. */
@@ -33,6 +37,8 @@ export interface ServeFlags {
   clientToken?: string[];
   insecure?: boolean;
   logLevel?: string;
+  config?: string;
+  maxWait?: string;
 }
 
 // Each setting: its flag, its environment variable, its default. Flags win over env.
@@ -49,6 +55,8 @@ export const SETTINGS = {
   clientToken: { flag: "--client-token", env: "CLIENT_TOKENS", fallback: "" },
   insecure: { flag: "--insecure", env: "INSECURE", fallback: "false" },
   logLevel: { flag: "--log-level", env: "LOG_LEVEL", fallback: "info" },
+  config: { flag: "--config", env: "CONFIG", fallback: "" },
+  maxWait: { flag: "--max-wait", env: "MAX_WAIT", fallback: "30" },
 } as const;
 
 type Setting = keyof typeof SETTINGS;
@@ -74,6 +82,8 @@ export function buildConfig(flags: ServeFlags, env: Env): Config {
     clientTokens: tokens("clientToken", flags.clientToken, env),
     insecure: flags.insecure ?? bool("insecure", env[SETTINGS.insecure.env]),
     logLevel: logLevel(text("logLevel")),
+    configFile: text("config") || null,
+    maxWaitMs: integer("maxWait", text("maxWait"), 0, 3600) * 1000,
   };
   refuseOpenNetwork(config);
   return config;

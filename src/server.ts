@@ -4,9 +4,12 @@ import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
+import { poolSettings } from "./core/limits.ts";
 import { createApp } from "./http/app.ts";
 import { answerClientError } from "./http/client-errors.ts";
+import { WaitingLine } from "./http/waiting-line.ts";
 import { createLogger } from "./logger.ts";
+import { loadPoolConfigs, type PoolConfig, settingsResolver } from "./pool-config.ts";
 import { KeysFile } from "./store/keys-file.ts";
 import { MemoryKeyStore } from "./store/memory-store.ts";
 
@@ -15,37 +18,73 @@ export interface ServerDeps {
   readonly random?: () => number;
   readonly newId?: () => string;
   readonly logger?: Logger;
+  /** Tests shorten these to watch a slow client being cut off. */
+  readonly timeouts?: Partial<ServerTimeouts>;
+}
+
+export interface ServerTimeouts {
+  /** Longest wait for a request's headers. */
+  readonly headersMs: number;
+  /** Longest wait for a whole request, body included. */
+  readonly requestMs: number;
+  /** How often Node checks connections against the two limits above (it adds to them). */
+  readonly checkIntervalMs: number;
 }
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly store: MemoryKeyStore;
+  /** How many /next?wait= requests wait in a pool's line. */
+  waiting(pool: string): number;
   /** Stops accepting, finishes requests in flight, saves, and resolves. */
   close(): Promise<void>;
 }
 
-// A client that trickles its headers or body cannot hold a socket longer than this.
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+// A client that trickles its headers or body cannot hold a socket longer than
+// this (plus up to one check interval, Node's default).
+const DEFAULT_TIMEOUTS: ServerTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  checkIntervalMs: 30_000,
+};
 // In-flight requests get this long to finish on shutdown before their sockets are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Loads keys.json, listens, and saves on the interval: the whole service, wired. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const pools: Map<string, PoolConfig> = config.configFile
+    ? await loadPoolConfigs(config.configFile)
+    : new Map();
   const store = await MemoryKeyStore.open({
     file: new KeysFile(config.keysFile),
-    limits: config.limits,
-    clock: deps.clock ?? systemClock,
+    settingsOf: settingsResolver(poolSettings(config.limits), pools),
+    configuredPools: [...pools.keys()],
+    clock,
     random: deps.random ?? Math.random,
     newId: deps.newId ?? (() => nanoid(12)),
     logger,
   });
-  const app = createApp({ ...config, store, logger });
-  const server = createServer(app.callback());
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  const line = new WaitingLine(store, clock);
+  const app = createApp({
+    ...config,
+    store,
+    line,
+    logger,
+    providerOf: (pool) => {
+      const { provider, baseUrl } = pools.get(pool) ?? {};
+      return provider ? { provider, baseUrl } : undefined;
+    },
+  });
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const server = createServer(
+    { connectionsCheckingInterval: timeouts.checkIntervalMs },
+    app.callback(),
+  );
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
   server.on("clientError", answerClientError);
   await listen(server, config.port, config.host);
 
@@ -62,8 +101,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     url,
     port,
     store,
+    waiting: (pool) => line.waiting(pool),
     close() {
-      closing ??= shutdown(server, saveTimer, store, logger);
+      closing ??= shutdown(server, saveTimer, store, logger).finally(() => line.close());
       return closing;
     },
   };

@@ -37,6 +37,8 @@ describe("configuration", () => {
         CLIENT_TOKENS: TOKEN_B,
         INSECURE: "true",
         LOG_LEVEL: "debug",
+        CONFIG: "/etc/akr/pools.json",
+        MAX_WAIT: "12",
       },
     );
     assert.deepEqual(config, {
@@ -49,6 +51,8 @@ describe("configuration", () => {
       clientTokens: [TOKEN_B],
       insecure: true,
       logLevel: "debug",
+      configFile: "/etc/akr/pools.json",
+      maxWaitMs: 12_000,
     });
   });
 

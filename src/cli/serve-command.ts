@@ -35,6 +35,8 @@ export function addServeCommand(program: Command): void {
       "--log-level <level>",
       help("logLevel", "fatal, error, warn, info, debug, trace or silent"),
     )
+    .option("--config <path>", help("config", "pool settings file (JSON; see README)"))
+    .option("--max-wait <seconds>", help("maxWait", "longest a /next?wait= may hold a request"))
     .addHelpText(
       "after",
       "\nExample:\n  ADMIN_TOKENS=$(openssl rand -hex 24) CLIENT_TOKENS=$(openssl rand -hex 24) \\\n    api-key-rotator serve --host 0.0.0.0 --rpm 3 --rpd 200",

@@ -2,18 +2,25 @@ import { bodyParser } from "@koa/bodyparser";
 import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "pino";
-import type { Limits } from "../core/limits.ts";
 import type { KeyStore } from "../store/key-store.ts";
 import { accessLog } from "./access-log.ts";
 import { errorResponder } from "./api-error.ts";
 import { createAuth } from "./auth.ts";
 import { keyRoutes } from "./key-routes.ts";
+import { keyTestRoute, type PoolProvider } from "./key-test-route.ts";
 import { nextRoute } from "./next-route.ts";
-import { refuseCrossSite, requireJsonBody } from "./request-guards.ts";
+import { reportRoute } from "./report-route.ts";
+import { bodyReadFailed, refuseCrossSite, requireJsonBody } from "./request-guards.ts";
+import type { WaitingLine } from "./waiting-line.ts";
 
 export interface AppOptions {
   readonly store: KeyStore;
-  readonly limits: Limits;
+  readonly line: WaitingLine;
+  readonly maxWaitMs: number;
+  /** The provider a pool's config names, if any. */
+  readonly providerOf: (pool: string) => PoolProvider | undefined;
+  /** How key tests reach providers (tests point it at a fake). */
+  readonly fetch?: typeof globalThis.fetch;
   readonly adminTokens: readonly string[];
   readonly clientTokens: readonly string[];
   readonly logger: Logger;
@@ -25,17 +32,33 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Koa {
   const { store, logger } = options;
   const auth = createAuth(options.adminTokens, options.clientTokens);
-  const keys = keyRoutes(store, options.limits);
+  const providerName = (pool: string) => {
+    const provider = options.providerOf(pool)?.provider;
+    return typeof provider === "string" ? provider : (provider?.name ?? null);
+  };
+  const keys = keyRoutes(store, providerName);
+  const keyTest = keyTestRoute({
+    findKey: (ref) => store.find(ref),
+    providerOf: options.providerOf,
+    report: (id, outcome, retryAfterMs) => store.report(id, outcome, retryAfterMs),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const json = [
     requireJsonBody,
-    bodyParser({ enableTypes: ["json"], jsonLimit: options.bodyLimit ?? "1mb", encoding: "utf-8" }),
+    bodyParser({
+      enableTypes: ["json"],
+      jsonLimit: options.bodyLimit ?? "1mb",
+      encoding: "utf-8",
+      onError: bodyReadFailed,
+    }),
   ];
   const router = new Router();
 
   router.get("/healthz", (ctx) => {
     ctx.body = { status: "ok" };
   });
-  router.get("/next", auth.client, nextRoute(store));
+  router.get("/next", auth.client, nextRoute(store, options.line, options.maxWaitMs));
+  router.post("/report", auth.client, refuseCrossSite, ...json, reportRoute(store));
   router.get("/keys", auth.admin, keys.list);
   router.get("/stats", auth.admin, keys.stats);
   router.post("/add", auth.admin, refuseCrossSite, ...json, keys.add);
@@ -43,6 +66,7 @@ export function createApp(options: AppOptions): Koa {
   router.delete("/delete/:key", auth.admin, refuseCrossSite, keys.remove);
   router.post("/deactivate/:key", auth.admin, refuseCrossSite, keys.deactivate);
   router.post("/reactivate/:key", auth.admin, refuseCrossSite, keys.reactivate);
+  router.post("/keys/:key/test", auth.admin, refuseCrossSite, keyTest);
 
   const app = new Koa();
   // Only when asked for: at the default level /next pays nothing for it.

@@ -1,9 +1,11 @@
 import type { Context } from "koa";
 import { keyFormatProblem } from "../core/key-format.ts";
-import type { Limits } from "../core/limits.ts";
-import type { KeyStore, KeyView } from "../store/key-store.ts";
+import { DEFAULT_POOL } from "../core/key-record.ts";
+import type { KeyStore, KeyView, NewKey } from "../store/key-store.ts";
 import { ApiError } from "./api-error.ts";
 import { keyJson, statsJson } from "./key-json.ts";
+import { newKeyOptions } from "./new-key-options.ts";
+import { parsePool } from "./next-route.ts";
 
 // Large enough to load a real estate of keys in one call, small enough that
 // one call cannot hold the event loop for long.
@@ -29,10 +31,11 @@ function found(view: KeyView | undefined): ReturnType<typeof keyJson> {
   return keyJson(view);
 }
 
-export function keyRoutes(store: KeyStore, limits: Limits) {
+export function keyRoutes(store: KeyStore, providerOf: (pool: string) => string | null) {
   return {
     async add(ctx: Context): Promise<void> {
-      const result = await store.add(validKey(bodyObject(ctx).key, "key"));
+      const body = bodyObject(ctx);
+      const result = await store.add(validKey(body.key, "key"), newKeyOptions(body));
       if (!result.ok) {
         throw new ApiError(409, "duplicate_key", "that key is already in the pool", {
           id: result.existingId,
@@ -43,7 +46,8 @@ export function keyRoutes(store: KeyStore, limits: Limits) {
     },
 
     async addBulk(ctx: Context): Promise<void> {
-      const keys = bodyObject(ctx).keys;
+      const body = bodyObject(ctx);
+      const keys = body.keys;
       if (!Array.isArray(keys))
         throw new ApiError(400, "invalid_body", "keys must be an array of strings");
       if (keys.length > MAX_BULK_KEYS) {
@@ -56,7 +60,11 @@ export function keyRoutes(store: KeyStore, limits: Limits) {
         if (problem) skipped.push({ index, reason: "invalid", error: problem });
         else valid.push({ index, key: key as string });
       });
-      const results = await store.addBulk(valid.map((item) => item.key));
+      const options: NewKey = newKeyOptions(body);
+      const results = await store.addBulk(
+        valid.map((item) => item.key),
+        options,
+      );
       const added: Record<string, unknown>[] = [];
       results.forEach((result, i) => {
         const index = (valid[i] as { index: number }).index;
@@ -81,11 +89,13 @@ export function keyRoutes(store: KeyStore, limits: Limits) {
 
     async list(ctx: Context): Promise<void> {
       // A bare array, as the seed service answers.
-      ctx.body = (await store.list()).map(keyJson);
+      const pool = ctx.query.pool === undefined ? undefined : parsePool(ctx.query.pool, store);
+      ctx.body = (await store.list(pool)).map(keyJson);
     },
 
     async stats(ctx: Context): Promise<void> {
-      ctx.body = statsJson(await store.stats(), limits);
+      const settingsOf = (pool: string) => store.settings(pool);
+      ctx.body = statsJson(await store.stats(), settingsOf, providerOf, DEFAULT_POOL);
     },
   };
 }

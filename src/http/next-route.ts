@@ -1,8 +1,11 @@
 import type { Context } from "koa";
+import { POOL_NAME } from "../core/key-format.ts";
 import type { SelectionMode } from "../core/key-pool.ts";
+import { DEFAULT_POOL } from "../core/key-record.ts";
 import { retryAfterSeconds } from "../core/windows.ts";
 import type { AcquireResult, KeyStore } from "../store/key-store.ts";
 import { ApiError } from "./api-error.ts";
+import type { WaitingLine } from "./waiting-line.ts";
 
 // With no key that time alone will bring back (an empty pool, say), there is
 // no honest Retry-After; a minute is long enough for an operator to act.
@@ -16,22 +19,81 @@ export function parseMode(value: unknown): SelectionMode {
   throw new ApiError(400, "invalid_mode", 'mode must be "auto" or "random"');
 }
 
+export function parsePool(value: unknown, store: KeyStore): string {
+  if (value === undefined) return DEFAULT_POOL;
+  if (typeof value !== "string" || !POOL_NAME.test(value)) {
+    throw new ApiError(400, "invalid_pool", "pool must be 1-64 characters of a-z 0-9 _ . -");
+  }
+  if (!store.hasPool(value)) throw new ApiError(404, "pool_not_found", "no pool of that name");
+  return value;
+}
+
+function parseWaitMs(value: unknown, maxWaitMs: number): number {
+  if (value === undefined) return 0;
+  const seconds =
+    typeof value === "string" && /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds)) {
+    throw new ApiError(400, "invalid_wait", "wait must be a number of seconds, 0 or more");
+  }
+  // Asking for more than the server allows is not an error: the server's bound applies.
+  return Math.min(seconds * 1000, maxWaitMs);
+}
+
 /** GET /next: 200 with a key, 429 over the global cap, 503 when no key is available. */
-export function nextRoute(store: KeyStore) {
+export function nextRoute(store: KeyStore, line: WaitingLine, maxWaitMs: number) {
   return async function next(ctx: Context): Promise<void> {
-    const result = await store.acquire(parseMode(ctx.query.mode));
+    const mode = parseMode(ctx.query.mode);
+    const pool = parsePool(ctx.query.pool, store);
+    const waitMs = parseWaitMs(ctx.query.wait, maxWaitMs);
+    const result =
+      waitMs > 0 ? await waitFor(ctx, line, mode, pool, waitMs) : await store.acquire(mode, pool);
+    if (result === null) {
+      ctx.status = 408; // the client left the line; nobody reads this
+      return;
+    }
     if (!result.ok) throw refusal(result);
     ctx.set("Cache-Control", "no-store");
-    ctx.body = { api_key: result.secret.reveal(), id: result.id };
+    ctx.body = { api_key: result.secret.reveal(), id: result.id, pool, probe: result.probe };
   };
+}
+
+async function waitFor(
+  ctx: Context,
+  line: WaitingLine,
+  mode: SelectionMode,
+  pool: string,
+  waitMs: number,
+) {
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!ctx.res.writableFinished) gone.abort();
+  };
+  ctx.res.once("close", onClose);
+  try {
+    return await line.acquire(mode, pool, waitMs, gone.signal);
+  } finally {
+    ctx.res.off("close", onClose);
+  }
 }
 
 function refusal(result: Extract<AcquireResult, { ok: false }>): ApiError {
   const retry_after =
     result.retryAfterMs === null ? NO_KEY_RETRY_SECONDS : retryAfterSeconds(result.retryAfterMs);
-  return result.reason === "global-cap"
-    ? new ApiError(429, "global_cap", "the per-minute cap across all keys is reached", {
+  switch (result.reason) {
+    case "global-cap":
+      return new ApiError(429, "global_cap", "the per-minute cap across all keys is reached", {
         retry_after,
-      })
-    : new ApiError(503, "no_key_available", "no key is available right now", { retry_after });
+      });
+    case "pool-resting":
+      return new ApiError(
+        503,
+        "pool_rate_limited",
+        "the provider is limiting this pool's account as a whole; the pool rests",
+        { retry_after },
+      );
+    case "exhausted":
+      return new ApiError(503, "no_key_available", "no key is available right now", {
+        retry_after,
+      });
+  }
 }

@@ -14,6 +14,17 @@ export async function requireJsonBody(ctx: Context, next: Next): Promise<void> {
 }
 
 /**
+ * Reading a body fails with an HTTP status (400, 413, 415) for everything the
+ * body parser checks; what fails without one comes from the stream itself: a
+ * gzip, deflate or br body that does not decompress. That is the client's
+ * mistake, not ours, so it is a 400 rather than a 500.
+ */
+export function bodyReadFailed(error: Error): never {
+  if (typeof (error as { status?: unknown }).status === "number") throw error;
+  throw new ApiError(400, "invalid_json", "the request body could not be decompressed");
+}
+
+/**
  * A browser page on another site can make a plain POST (a form, or fetch in
  * no-cors mode) to a server on this machine. Browsers mark such requests with
  * Origin / Sec-Fetch-Site; curl and server-side clients send neither. So a

@@ -54,7 +54,12 @@ describe("next", () => {
     const result = await cli(CLIENT, "next", "--mode", "random", "--json");
     assert.equal(result.code, 0, result.stderr);
     const [key] = await listed();
-    assert.deepEqual(JSON.parse(result.stdout), { api_key: KEY_A, id: key?.id });
+    assert.deepEqual(JSON.parse(result.stdout), {
+      api_key: KEY_A,
+      id: key?.id,
+      pool: "default",
+      probe: false,
+    });
     assert.equal(key?.usage.requests_this_minute, 1);
   });
 

@@ -82,9 +82,16 @@ describe("management routes", () => {
       "available_at",
       "created_at",
       "deactivated_at",
+      "error_streak",
+      "expires_at",
+      "half_open",
       "id",
       "last_used",
+      "limits",
+      "outcomes",
+      "pool",
       "preview",
+      "rest_until",
       "status",
       "usage",
     ]);
@@ -116,16 +123,22 @@ describe("management routes", () => {
   it("GET /stats gives totals by status, dispensed counts and the global cap", async () => {
     await server.request(`/deactivate/${id}`, { method: "POST" });
     const stats = await (await server.request("/stats")).json();
-    assert.deepEqual(stats, {
+    const { pools, ...totals } = stats;
+    assert.deepEqual(totals, {
       total_keys: 3,
       active_keys: 2,
       inactive_keys: 1,
+      disabled_keys: 0,
+      expired_keys: 0,
       available_keys: 2,
       dispensed_this_minute: 1,
       dispensed_today: 1,
       global_cap: { limit: 125000, remaining: 124999 },
       limits: { rpm: 2, rpd: 50, tpm: 125000, cooldown_seconds: 60 },
     });
+    assert.deepEqual(Object.keys(pools), ["default"]);
+    assert.equal(pools.default.total_keys, 3);
+    assert.equal(pools.default.resting_until, null);
   });
 
   it("DELETE /delete/:id removes the key from memory and disk", async () => {
