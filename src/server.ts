@@ -42,11 +42,12 @@ export interface RunningServer {
 }
 
 // A client that trickles its headers or body cannot hold a socket longer than
-// this (plus up to one check interval, Node's default).
+// this (plus up to one check interval).
 const DEFAULT_TIMEOUTS: ServerTimeouts = {
   headersMs: 10_000,
   requestMs: 30_000,
-  checkIntervalMs: 30_000,
+  // Node's default is 30 s, which would let a slow client hold a socket up to 40 s.
+  checkIntervalMs: 1_000,
 };
 // In-flight requests get this long to finish on shutdown before their sockets are cut.
 const SHUTDOWN_GRACE_MS = 10_000;

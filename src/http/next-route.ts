@@ -42,6 +42,11 @@ function parseWaitMs(value: unknown, maxWaitMs: number): number {
 /** GET /next: 200 with a key, 429 over the global cap, 503 when no key is available. */
 export function nextRoute(store: KeyStore, line: WaitingLine, maxWaitMs: number) {
   return async function next(ctx: Context): Promise<void> {
+    // The router answers HEAD with the GET handler; here that would spend a key nobody receives.
+    if (ctx.method === "HEAD") {
+      ctx.set("Allow", "GET");
+      throw new ApiError(405, "method_not_allowed", "GET /next hands out a key; HEAD cannot");
+    }
     const mode = parseMode(ctx.query.mode);
     const pool = parsePool(ctx.query.pool, store);
     const waitMs = parseWaitMs(ctx.query.wait, maxWaitMs);

@@ -66,6 +66,14 @@ describe("GET /next", () => {
     }
   });
 
+  it("HEAD is refused and spends no key", async () => {
+    const before = await (await server.request("/stats")).json();
+    const res = await server.request("/next", { method: "HEAD" });
+    assert.equal(res.status, 405);
+    const after = await (await server.request("/stats")).json();
+    assert.equal(after.dispensed_today, before.dispensed_today);
+  });
+
   it("marks the answer as not cacheable", async () => {
     clock.set("2026-01-15T10:02:00.000Z");
     const res = await server.request("/next");
