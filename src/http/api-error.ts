@@ -29,7 +29,10 @@ const KNOWN_STATUSES: Record<number, { code: string; message: string }> = {
   400: { code: "invalid_json", message: "the request body is not valid JSON" },
   405: { code: "method_not_allowed", message: "this route does not accept that method" },
   413: { code: "body_too_large", message: "the request body is too large" },
-  415: { code: "unsupported_media_type", message: "the request body must be JSON" },
+  415: {
+    code: "unsupported_media_type",
+    message: "the request body must be JSON, uncompressed or gzip, deflate or br",
+  },
   501: { code: "method_not_allowed", message: "this route does not accept that method" },
 };
 
