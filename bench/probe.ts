@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 
 /**
  * Preloaded (`node --import`) into every server under test, so figures that
@@ -15,11 +15,22 @@ export type ProbeReply =
       loopDelay: { p50: number; p99: number; max: number };
       /** CPU time this process used over the window, in milliseconds. */
       cpuMs: number;
+      /** Garbage-collection pauses over the window: how many, their sum and the longest, in ms. */
+      gc: { count: number; totalMs: number; maxMs: number };
     };
 
 // 1 ms sampling: coarse enough to cost nothing, fine enough to see a 20 ms stall.
 const delay = monitorEventLoopDelay({ resolution: 1 });
 let cpuAtStart = process.cpuUsage();
+let gc = { count: 0, totalMs: 0, maxMs: 0 };
+// GC pauses stop the loop too; counting them tells a collector's stall from our code's.
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+});
 const ms = (ns: number) => ns / 1e6;
 
 function reply(message: ProbeReply): void {
@@ -38,11 +49,14 @@ process.on("message", (message: ProbeRequest) => {
       break;
     case "window-start":
       cpuAtStart = process.cpuUsage();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
+      gcObserver.observe({ entryTypes: ["gc"] });
       delay.reset();
       delay.enable();
       break;
     case "window-stop": {
       delay.disable();
+      gcObserver.disconnect();
       const cpu = process.cpuUsage(cpuAtStart);
       reply({
         type: "window",
@@ -52,6 +66,7 @@ process.on("message", (message: ProbeRequest) => {
           max: ms(delay.max),
         },
         cpuMs: (cpu.user + cpu.system) / 1000,
+        gc,
       });
       break;
     }

@@ -10,6 +10,8 @@ export interface RunRecord {
   readonly maxRss: number;
   /** Event-loop delay inside the server during the measured load. */
   readonly loopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Garbage-collection pauses inside the server during the measured load. */
+  readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number };
   /** Server CPU time (user + system) per answered request: the figure least moved by other load. */
   readonly cpuUsPerRequest: number;
   /** The machine's 1-minute load average as the run began: other work competing for the 2 cores. */
@@ -30,7 +32,7 @@ export interface RowSummary {
   readonly label: string;
   readonly keys: number | null;
   readonly runs: readonly RunRecord[];
-  /** Mean over runs; the min and max show how far the runs agreed. */
+  /** Median over runs (one disturbed run moves it least); min and max show how far runs agreed. */
   readonly rps: number;
   readonly rpsMin: number;
   readonly rpsMax: number;
@@ -40,12 +42,15 @@ export interface RowSummary {
   readonly max: number;
   readonly vsBare: number;
   readonly vsKoa: number;
-  /** Mean server CPU per request, and as a ratio to (a) and (b): cost, not speed, so lower is better. */
+  /** Median server CPU per request, and as a ratio to (a) and (b): cost, not speed, so lower is better. */
   readonly cpuUs: number;
   readonly cpuVsBare: number;
   readonly cpuVsKoa: number;
   readonly loopP99: number;
   readonly loopMax: number;
+  /** The longest GC pause in any round, and GC pause time as a share of the measured time. */
+  readonly gcMax: number;
+  readonly gcShare: number;
   readonly saves: number | null;
   readonly rssReady: number;
   readonly maxRss: number;
@@ -76,15 +81,15 @@ export function summarize(
   specs: readonly RowSpec[],
   runs: ReadonlyMap<string, RunRecord[]>,
 ): RowSummary[] {
-  const rpsOf = (id: string) => mean((runs.get(id) ?? []).map((r) => r.load.rps));
-  const cpuOf = (id: string) => mean((runs.get(id) ?? []).map((r) => r.cpuUsPerRequest));
+  const rpsOf = (id: string) => median((runs.get(id) ?? []).map((r) => r.load.rps));
+  const cpuOf = (id: string) => median((runs.get(id) ?? []).map((r) => r.cpuUsPerRequest));
   const bare = rpsOf("bare");
   const koa = rpsOf("koa");
   return specs.flatMap((spec) => {
     const rs = runs.get(spec.id) ?? [];
     if (rs.length === 0) return [];
     const all = (pick: (r: RunRecord) => number) => rs.map(pick);
-    const rps = mean(all((r) => r.load.rps));
+    const rps = median(all((r) => r.load.rps));
     const saves = rs.every((r) => r.saves === null) ? null : sum(all((r) => r.saves ?? 0));
     return [
       {
@@ -98,11 +103,14 @@ export function summarize(
         max: Math.max(...all((r) => r.load.max)),
         vsBare: rps / bare,
         vsKoa: rps / koa,
-        cpuUs: mean(all((r) => r.cpuUsPerRequest)),
-        cpuVsBare: mean(all((r) => r.cpuUsPerRequest)) / cpuOf("bare"),
-        cpuVsKoa: mean(all((r) => r.cpuUsPerRequest)) / cpuOf("koa"),
+        cpuUs: cpuOf(spec.id),
+        cpuVsBare: cpuOf(spec.id) / cpuOf("bare"),
+        cpuVsKoa: cpuOf(spec.id) / cpuOf("koa"),
         loopP99: Math.max(...all((r) => r.loopDelay.p99)),
         loopMax: Math.max(...all((r) => r.loopDelay.max)),
+        gcMax: Math.max(...all((r) => r.gc.maxMs)),
+        gcShare:
+          sum(all((r) => r.gc.totalMs)) / sum(all((r) => r.load.requests / r.load.rps)) / 1000,
         saves,
         rssReady: Math.max(...all((r) => r.rssReady)),
         maxRss: Math.max(...all((r) => r.maxRss)),
@@ -220,6 +228,8 @@ export function formatTable(rows: readonly RowSummary[]): string {
     "x(b)",
     "loop p99",
     "loop max",
+    "GC max",
+    "GC %",
     "saves",
     "RSS ready",
     "RSS peak",
@@ -241,6 +251,8 @@ export function formatTable(rows: readonly RowSummary[]): string {
     r.cpuVsKoa.toFixed(2),
     r.loopP99.toFixed(1),
     r.loopMax.toFixed(1),
+    r.gcMax.toFixed(1),
+    (r.gcShare * 100).toFixed(1),
     r.saves === null ? "-" : String(r.saves),
     `${(r.rssReady / MB).toFixed(0)} MB`,
     `${(r.maxRss / MB).toFixed(0)} MB`,

@@ -65,10 +65,10 @@ const ROWS: readonly Row[] = [
 
 const USAGE = `npm run bench -- [options]
 
-  --quick              smoke run: 2 s runs, 1 s warm-up (figures are rough)
-  --duration <s>       seconds per measured run (env BENCH_DURATION, default 10)
+  --quick              smoke run: 2 rounds of 2 s runs, 1 s warm-up (figures are rough)
+  --duration <s>       seconds per measured run (env BENCH_DURATION, default 8)
   --warmup <s>         seconds of discarded load before each run (env BENCH_WARMUP, default 2)
-  --rounds <n>         times each server is measured, in alternation (env BENCH_ROUNDS, default 2)
+  --rounds <n>         times each server is measured, in alternation (env BENCH_ROUNDS, default 3)
   --connections <n>    concurrent connections (env BENCH_CONNECTIONS, default 50)
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
@@ -110,10 +110,11 @@ function number(flag: string | undefined, env: string, fallback: number): number
 const load: LoadOptions = {
   tool: pickTool(flags.tool),
   connections: number(flags.connections, "BENCH_CONNECTIONS", 50),
-  seconds: number(flags.duration, "BENCH_DURATION", flags.quick ? 2 : 10),
+  seconds: number(flags.duration, "BENCH_DURATION", flags.quick ? 2 : 8),
 };
 const warmup = number(flags.warmup, "BENCH_WARMUP", flags.quick ? 1 : 2);
-const rounds = number(flags.rounds, "BENCH_ROUNDS", 2);
+// Three rounds: on a shared 2-core VM single runs of the same server differed by up to 2x.
+const rounds = number(flags.rounds, "BENCH_ROUNDS", flags.quick ? 2 : 3);
 const only = flags.only?.split(",");
 const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS;
 const profileDir = flags["cpu-prof"];
@@ -222,6 +223,7 @@ async function measure(
       rssAfter: after.rss,
       maxRss: after.maxRss,
       loopDelay: window.loopDelay,
+      gc: window.gc,
       cpuUsPerRequest: (window.cpuMs * 1000) / result.requests,
       loadAverage: loadBefore,
       saves: saveCount,

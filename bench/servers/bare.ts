@@ -1,7 +1,8 @@
 import { createServer } from "node:http";
 
 // Ceiling (a): what node:http alone costs for one fixed JSON answer, no framework.
-const [portArg = "0", key = "sk-bench-fixed-key"] = process.argv.slice(2);
+// As long as the generated keys (bench/keys-file.ts), so every row sends a like-sized key.
+const [portArg = "0", key = `sk-proj-${"0".repeat(48)}`] = process.argv.slice(2);
 const body = JSON.stringify({ api_key: key });
 
 createServer((_req, res) => {

@@ -3,7 +3,8 @@ import Router from "@koa/router";
 import Koa from "koa";
 
 // Ceiling (b): the least a Koa + @koa/router route can cost, the stack our server is built on.
-const [portArg = "0", key = "sk-bench-fixed-key"] = process.argv.slice(2);
+// As long as the generated keys (bench/keys-file.ts), so every row sends a like-sized key.
+const [portArg = "0", key = `sk-proj-${"0".repeat(48)}`] = process.argv.slice(2);
 
 const router = new Router();
 router.get("/next", (ctx) => {
