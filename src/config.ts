@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Limits } from "./core/limits.ts";
+import { ENCRYPTION_KEY_FORMAT, KeyCipher, parseEncryptionKey } from "./store/key-cipher.ts";
 
 /** Everything the server needs, validated once at start-up. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   readonly configFile: string | null;
   /** Longest a /next?wait= may hold a request. */
   readonly maxWaitMs: number;
+  /** Encrypts the key strings in keys.json (--encryption-key); null keeps them plain. */
+  readonly cipher: KeyCipher | null;
 }
 
 /** A setting a user gave that cannot work; the message says which and what to do. */
@@ -39,6 +42,7 @@ export interface ServeFlags {
   logLevel?: string;
   config?: string;
   maxWait?: string;
+  encryptionKey?: string;
 }
 
 // Each setting: its flag, its environment variable, its default. Flags win over env.
@@ -57,6 +61,7 @@ export const SETTINGS = {
   logLevel: { flag: "--log-level", env: "LOG_LEVEL", fallback: "info" },
   config: { flag: "--config", env: "CONFIG", fallback: "" },
   maxWait: { flag: "--max-wait", env: "MAX_WAIT", fallback: "30" },
+  encryptionKey: { flag: "--encryption-key", env: "ENCRYPTION_KEY", fallback: "" },
 } as const;
 
 type Setting = keyof typeof SETTINGS;
@@ -84,6 +89,7 @@ export function buildConfig(flags: ServeFlags, env: Env): Config {
     logLevel: logLevel(text("logLevel")),
     configFile: text("config") || null,
     maxWaitMs: integer("maxWait", text("maxWait"), 0, 3600) * 1000,
+    cipher: cipher(flags.encryptionKey ?? env[SETTINGS.encryptionKey.env]),
   };
   refuseOpenNetwork(config);
   return config;
@@ -145,6 +151,16 @@ function tokens(name: "adminToken" | "clientToken", flagValues: string[] | undef
     }
   });
   return [...new Set(found)];
+}
+
+function cipher(value: string | undefined): KeyCipher | null {
+  // Set but empty is refused, not taken for "no encryption": it is most likely a
+  // substitution that failed, and keys would then be written in the clear.
+  if (value === undefined) return null;
+  const key = parseEncryptionKey(value);
+  // Never quoted: the value is the secret that guards every key.
+  if (!key) throw new ConfigError(`${describe("encryptionKey")} must be ${ENCRYPTION_KEY_FORMAT}`);
+  return new KeyCipher(key);
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];

@@ -60,7 +60,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ? await loadPoolConfigs(config.configFile)
     : new Map();
   const store = await MemoryKeyStore.open({
-    file: new KeysFile(config.keysFile),
+    file: new KeysFile(config.keysFile, config.cipher),
     settingsOf: settingsResolver(poolSettings(config.limits), pools),
     configuredPools: [...pools.keys()],
     clock,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { buildConfig, ConfigError } from "../src/config.ts";
+import { KeyCipher } from "../src/store/key-cipher.ts";
 import { runUntilExit } from "./helpers/server-process.ts";
 
 const TOKEN_A = "token-aaaaaaaaaaaaaaaa";
@@ -39,9 +40,13 @@ describe("configuration", () => {
         LOG_LEVEL: "debug",
         CONFIG: "/etc/akr/pools.json",
         MAX_WAIT: "12",
+        ENCRYPTION_KEY: "ab".repeat(32),
       },
     );
-    assert.deepEqual(config, {
+    // A cipher shows nothing of its key, so it can only be checked for being there.
+    const { cipher, ...rest } = config;
+    assert.ok(cipher instanceof KeyCipher);
+    assert.deepEqual(rest, {
       port: 9000,
       host: "127.0.0.2",
       keysFile: "/data/k.json",

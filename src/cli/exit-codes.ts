@@ -3,7 +3,7 @@ import type { Command } from "commander";
 /** The CLI's exit codes: scripts branch on them, so they never change meaning. */
 export const ExitCode = {
   ok: 0,
-  /** The server answered with an error status. */
+  /** The server answered with an error status; for `keys-file`, the file could not be read, decrypted or written. */
   refused: 1,
   /** The command line (or an input file) is wrong; nothing was sent. */
   usage: 2,

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { exitWithUsageCode } from "./exit-codes.ts";
 import { addHealthcheckCommand } from "./healthcheck-command.ts";
 import { addKeysCommand } from "./keys-command.ts";
+import { addKeysFileCommand } from "./keys-file-command.ts";
 import { addNextCommand } from "./next-command.ts";
 import { addServeCommand } from "./serve-command.ts";
 import { addStatsCommand } from "./stats-command.ts";
@@ -17,6 +18,7 @@ addHealthcheckCommand(program);
 // for health checks.
 exitWithUsageCode(program);
 addKeysCommand(program);
+addKeysFileCommand(program);
 addStatsCommand(program);
 addNextCommand(program);
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { buildConfig, ConfigError, SETTINGS, type ServeFlags } from "../config.ts";
 import { startServer } from "../server.ts";
-import { KeysFileError } from "../store/keys-file-codec.ts";
+import { EncryptionMismatchError, KeysFileError } from "../store/keys-file-codec.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -37,6 +37,13 @@ export function addServeCommand(program: Command): void {
     )
     .option("--config <path>", help("config", "pool settings file (JSON; see README)"))
     .option("--max-wait <seconds>", help("maxWait", "longest a /next?wait= may hold a request"))
+    .option(
+      "--encryption-key <key>",
+      help(
+        "encryptionKey",
+        "keep key strings encrypted in the keys file; prefer the variable, flags show in ps",
+      ),
+    )
     .addHelpText(
       "after",
       "\nExample:\n  ADMIN_TOKENS=$(openssl rand -hex 24) CLIENT_TOKENS=$(openssl rand -hex 24) \\\n    api-key-rotator serve --host 0.0.0.0 --rpm 3 --rpd 200",
@@ -61,8 +68,15 @@ async function serve(flags: ServeFlags): Promise<void> {
 
 function refuseToStart(error: unknown): never {
   if (error instanceof ConfigError || error instanceof KeysFileError) {
-    process.stderr.write(`api-key-rotator: ${error.message}\n`);
+    process.stderr.write(`api-key-rotator: ${error.message}${remedy(error)}\n`);
     process.exit(error instanceof ConfigError ? 2 : 1);
   }
   throw error;
+}
+
+function remedy(error: Error): string {
+  if (!(error instanceof EncryptionMismatchError)) return "";
+  return error.fileEncrypted
+    ? "; set ENCRYPTION_KEY (or --encryption-key) to the key they were encrypted with"
+    : '; encrypt it first with "api-key-rotator keys-file convert --from plain --to env:ENCRYPTION_KEY", or start without an encryption key';
 }

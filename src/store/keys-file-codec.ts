@@ -3,6 +3,7 @@ import { ID_PATTERN, keyFormatProblem, POOL_NAME } from "../core/key-format.ts";
 import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
+import type { KeyCipher } from "./key-cipher.ts";
 
 /**
  * keys.json is the seed service's format, a JSON array of
@@ -12,11 +13,14 @@ import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
  * counters belong to). The fields of pools and outcome reports (`pool`,
  * `limits`, `expires_at`, `rest_until`, …) are written only when they differ
  * from their defaults, so a plain key's entry stays the seed's shape.
+ * With an encryption key, `key_encrypted` (see KeyCipher) takes the place of
+ * `key`, and a file holds only one kind of entry.
  * This file is the one place that maps it to `KeyData`.
  */
-export interface KeysFileEntry extends Partial<ExtensionEntry> {
+export type KeysFileEntry = EntryFields & ({ key: string } | { key_encrypted: string });
+
+interface EntryFields extends Partial<ExtensionEntry> {
   id: string;
-  key: string;
   status: KeyStatus;
   usage: {
     requests_this_minute: number;
@@ -31,6 +35,18 @@ export interface KeysFileEntry extends Partial<ExtensionEntry> {
 
 export class KeysFileError extends Error {
   override name = "KeysFileError";
+}
+
+/** The file's keys are encrypted and no cipher was given, or the other way round. */
+export class EncryptionMismatchError extends KeysFileError {
+  override name = "EncryptionMismatchError";
+  /** True: the file holds encrypted keys; false: it holds plain keys. */
+  readonly fileEncrypted: boolean;
+
+  constructor(message: string, fileEncrypted: boolean) {
+    super(message);
+    this.fileEncrypted = fileEncrypted;
+  }
 }
 
 // RFC 3339, as chrono (the seed) and Date#toISOString write it; up to nanoseconds.
@@ -109,6 +125,7 @@ export function decodeKeysFile(
   fileName: string,
   now: number,
   newId: () => string,
+  cipher: KeyCipher | null,
 ): KeyData[] {
   const json = parseJson(text, fileName);
   if (!Array.isArray(json)) {
@@ -117,8 +134,9 @@ export function decodeKeysFile(
   const seenKeys = new Set<string>();
   const seenIds = new Set<string>();
   return json.map((raw, index) => {
-    const parsed = parseEntryQuickly(raw) ?? parseEntry(raw, fileName, index);
-    const data = toKeyData(parsed, parseExtension(raw, fileName, index), now, newId);
+    const { entry, secret } = openEntry(raw, cipher, fileName, index);
+    const parsed = parseEntryQuickly(entry) ?? parseEntry(entry, fileName, index);
+    const data = toKeyData(parsed, parseExtension(entry, fileName, index), secret, now, newId);
     if (seenKeys.has(data.secret.reveal())) {
       throw new KeysFileError(
         `${fileName}: entry ${index}: the same key appears earlier in the file`,
@@ -133,6 +151,51 @@ export function decodeKeysFile(
     seenIds.add(data.id);
     return data;
   });
+}
+
+/**
+ * The entry with its key in the clear, for the checks every key gets. Plain
+ * entries under a cipher are refused rather than encrypted by the next save: a
+ * file changes format only by an explicit `keys-file convert`, never half-way.
+ */
+function openEntry(
+  raw: unknown,
+  cipher: KeyCipher | null,
+  fileName: string,
+  index: number,
+): { entry: unknown; secret?: Secret } {
+  if (!isPlainObject(raw)) return { entry: raw };
+  if (!Object.hasOwn(raw, "key_encrypted")) {
+    if (cipher && Object.hasOwn(raw, "key")) {
+      throw new EncryptionMismatchError(
+        `${fileName}: holds plain keys (entry ${index} is one), and an encryption key was given`,
+        false,
+      );
+    }
+    return { entry: raw };
+  }
+  const where = `${fileName}: entry ${index}`;
+  if (!cipher) {
+    throw new EncryptionMismatchError(
+      `${fileName}: holds encrypted keys (entry ${index} is one), and no encryption key was given`,
+      true,
+    );
+  }
+  if (Object.hasOwn(raw, "key")) {
+    throw new KeysFileError(`${where}: has both "key" and "key_encrypted"; an entry holds one`);
+  }
+  // The id is the ciphertext's authenticated data: without it nothing can be checked.
+  if (typeof raw.id !== "string") {
+    throw new KeysFileError(`${where}: field "id": an encrypted entry must keep its id`);
+  }
+  const sealed = raw.key_encrypted;
+  const secret = typeof sealed === "string" ? cipher.open(sealed, raw.id) : null;
+  if (!secret) {
+    throw new KeysFileError(
+      `${where}: cannot be decrypted with this encryption key (wrong key, or the entry was altered)`,
+    );
+  }
+  return { entry: { ...raw, key: secret.reveal() }, secret };
 }
 
 function parseEntry(raw: unknown, fileName: string, index: number): ParsedEntry {
@@ -229,6 +292,8 @@ function parseExtension(raw: unknown, fileName: string, index: number): ParsedEx
 function toKeyData(
   entry: ParsedEntry,
   ext: ParsedExtension,
+  // The one KeyCipher#open made, which remembers its ciphertext for saves.
+  secret: Secret | undefined,
   now: number,
   newId: () => string,
 ): KeyData {
@@ -237,7 +302,7 @@ function toKeyData(
   const counted = entry.last_used ?? Number.NEGATIVE_INFINITY;
   return {
     id: entry.id ?? newId(),
-    secret: new Secret(entry.key),
+    secret: secret ?? new Secret(entry.key),
     status: entry.status,
     minuteCount: entry.usage.requests_this_minute,
     minuteWindow: windowOf(entry.usage.minute_window ?? counted, minuteOf),
@@ -268,10 +333,10 @@ function windowOf(at: number, window: (ms: number) => number): number {
   return Number.isFinite(at) ? window(at) : -1;
 }
 
-export function encodeEntry(key: KeyData): KeysFileEntry {
+export function encodeEntry(key: KeyData, cipher: KeyCipher | null): KeysFileEntry {
   return {
     id: key.id,
-    key: key.secret.reveal(),
+    ...(cipher ? { key_encrypted: cipher.seal(key.secret, key.id) } : { key: key.secret.reveal() }),
     status: key.status,
     usage: {
       requests_this_minute: key.minuteCount,

@@ -3,6 +3,7 @@ import { basename, dirname, join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import writeFileAtomic from "write-file-atomic";
 import type { KeyData } from "../core/key-record.ts";
+import type { KeyCipher } from "./key-cipher.ts";
 import { decodeKeysFile, encodeEntry, KeysFileError } from "./keys-file-codec.ts";
 
 // Encoding yields to the event loop between chunks so a save of 100,000 keys
@@ -10,15 +11,20 @@ import { decodeKeysFile, encodeEntry, KeysFileError } from "./keys-file-codec.ts
 const ENCODE_CHUNK = 500;
 const SEPARATOR = ",\n  ";
 
-/** keys.json on disk: read once at start, then replaced atomically on every save. */
+/**
+ * keys.json on disk: read once at start, then replaced atomically on every
+ * save. With a cipher, key strings are kept encrypted in the file.
+ */
 export class KeysFile {
   readonly path: string;
+  readonly #cipher: KeyCipher | null;
   // The last save's (or the loaded file's) size: the next save is about as big,
   // so its buffer rarely has to grow.
   #lastSize = 0;
 
-  constructor(path: string) {
+  constructor(path: string, cipher: KeyCipher | null) {
     this.path = path;
+    this.#cipher = cipher;
   }
 
   /** Reads the keys; a missing file is created empty, an unreadable or invalid one is refused untouched. */
@@ -35,7 +41,7 @@ export class KeysFile {
       return [];
     }
     this.#lastSize = text.length;
-    return decodeKeysFile(text, this.path, now, newId);
+    return decodeKeysFile(text, this.path, now, newId, this.#cipher);
   }
 
   /** Writes `keys` in one atomic replace: a crash leaves either the old file or the new one. */
@@ -54,7 +60,7 @@ export class KeysFile {
       const end = Math.min(keys.length, start + ENCODE_CHUNK);
       const lines: string[] = [];
       for (let i = start; i < end; i++) {
-        lines.push(JSON.stringify(encodeEntry(keys[i] as KeyData)));
+        lines.push(JSON.stringify(encodeEntry(keys[i] as KeyData, this.#cipher)));
       }
       // Appended apart: one string made of the two would be copied flat first.
       out.append(lines.join(SEPARATOR));
