@@ -200,9 +200,14 @@ export class KeyPool {
     return this.#view(key, now);
   }
 
-  /** Takes a key out of rotation until the cooldown has passed (restarting it if already resting). */
+  /**
+   * Takes a key out of rotation until the cooldown has passed (restarting it if already resting).
+   * A Disabled key stays Disabled: as Inactive, the cooldown would bring a key the provider
+   * refused back by itself, and only a reactivate may.
+   */
   deactivate(id: string, now: number): KeyView | undefined {
     return this.#change(id, now, (key) => {
+      if (key.status === "Disabled") return;
       this.#setStatusField(key, "Inactive");
       key.deactivatedAt = now;
     });
@@ -262,8 +267,12 @@ export class KeyPool {
     this.#rollGlobal(now);
     const byStatus = { Active: 0, Inactive: 0, Disabled: 0, Expired: 0 };
     const outcomes = { ok: 0, rateLimited: 0, invalid: 0, error: 0 };
+    // An eligible key that expired stays in the heap until an acquire meets it, so it is not counted.
+    let available = 0;
     for (const key of this.#byId.values()) {
-      byStatus[isExpired(key, now) ? "Expired" : key.status]++;
+      const expired = isExpired(key, now);
+      byStatus[expired ? "Expired" : key.status]++;
+      if (key.randomSlot >= 0 && !expired) available++;
       outcomes.ok += key.outcomes.ok;
       outcomes.rateLimited += key.outcomes.rateLimited;
       outcomes.invalid += key.outcomes.invalid;
@@ -272,7 +281,7 @@ export class KeyPool {
     return {
       total: this.#byId.size,
       byStatus,
-      available: this.#eligible.size,
+      available,
       dispensedThisMinute: this.#globalMinuteCount,
       dispensedToday: this.#globalDayCount,
       globalCapRemaining: Math.max(0, this.#settings.tpm - this.#globalMinuteCount),

@@ -18,6 +18,11 @@ export class PoolSet {
   readonly #pools = new Map<string, KeyPool>();
   readonly #settingsOf: (pool: string) => PoolSettings;
   readonly #configured: ReadonlySet<string>;
+  /**
+   * Emptied pools no config names: gone for callers, kept so that one coming back
+   * within the minute (its keys replaced, say) keeps its counts against `tpm` and any rest.
+   */
+  readonly #emptied = new Map<string, KeyPool>();
   #removedVersions = 0;
 
   /** `configured` pools exist even while empty; any other pool comes and goes with its keys. */
@@ -157,7 +162,13 @@ export class PoolSet {
   #pool(name: string): KeyPool {
     let pool = this.#pools.get(name);
     if (!pool) {
-      pool = new KeyPool(name, this.#settingsOf(name));
+      pool = this.#emptied.get(name);
+      if (pool) {
+        this.#emptied.delete(name);
+        this.#removedVersions -= pool.version;
+      } else {
+        pool = new KeyPool(name, this.#settingsOf(name));
+      }
       this.#pools.set(name, pool);
     }
     return pool;
@@ -168,5 +179,6 @@ export class PoolSet {
     if (pool.name === DEFAULT_POOL || this.#configured.has(pool.name)) return;
     this.#removedVersions += pool.version;
     this.#pools.delete(pool.name);
+    this.#emptied.set(pool.name, pool);
   }
 }
