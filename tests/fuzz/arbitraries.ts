@@ -14,7 +14,14 @@ export type RefSpec =
 export type PathSpec =
   | { readonly kind: "route"; readonly path: string }
   | { readonly kind: "keyRoute"; readonly prefix: string; readonly ref: RefSpec }
+  /** `/keys/:key/test`. */
+  | { readonly kind: "keyTest"; readonly ref: RefSpec }
   | { readonly kind: "literal"; readonly path: string };
+
+/** A query string, or its parameters (sent URL-encoded), so the checks know what the server parsed. */
+export type QuerySpec =
+  | string
+  | { readonly kind: "params"; readonly params: readonly (readonly [string, string])[] };
 
 /** A value sent where a key is expected. */
 export type KeySpec =
@@ -22,9 +29,48 @@ export type KeySpec =
   | { readonly kind: "existing"; readonly index: number }
   | { readonly kind: "value"; readonly value: unknown };
 
+/** `expires_at`: a moment relative to the fake clock, written in RFC 3339, or any value. */
+export type ExpirySpec =
+  | {
+      readonly kind: "in";
+      readonly ms: number;
+      /** `Z` or `±hh:mm`. */
+      readonly zone: string;
+      /** `""` or `.` and digits. */
+      readonly fraction: string;
+    }
+  | { readonly kind: "value"; readonly value: unknown };
+
+/** The optional fields of /add and /add_bulk; an undefined one is left out of the body. */
+export interface KeyOptionsSpec {
+  readonly pool: unknown;
+  readonly limits: unknown;
+  readonly expiresAt: ExpirySpec | undefined;
+}
+
+/** What a /report body names its key by: a key of the pool (by index), the one /next gave last, or any value. */
+export type ReportRefSpec =
+  | { readonly kind: "id" | "secret"; readonly index: number }
+  | { readonly kind: "dispensed" }
+  | { readonly kind: "value"; readonly value: unknown };
+
 export type BodySpec =
-  | { readonly kind: "add"; readonly key: KeySpec; readonly extra: Record<string, unknown> }
-  | { readonly kind: "bulk"; readonly keys: readonly KeySpec[] }
+  | {
+      readonly kind: "add";
+      readonly key: KeySpec;
+      readonly extra: Record<string, unknown>;
+      readonly options: KeyOptionsSpec;
+    }
+  | { readonly kind: "bulk"; readonly keys: readonly KeySpec[]; readonly options: KeyOptionsSpec }
+  | {
+      readonly kind: "report";
+      /** Which of `id` and `key` the body holds: one is right, both or neither are not. */
+      readonly fields: "id" | "key" | "both" | "neither";
+      readonly ref: ReportRefSpec;
+      readonly other: ReportRefSpec;
+      readonly outcome: unknown;
+      readonly retryAfter: unknown;
+    }
   | { readonly kind: "tooMany"; readonly count: number }
   | { readonly kind: "json"; readonly value: unknown }
   | {
@@ -65,7 +111,7 @@ export interface RequestSpec {
   readonly kind: "request";
   readonly method: string;
   readonly path: PathSpec;
-  readonly query: string;
+  readonly query: QuerySpec;
   readonly headers: HeaderSpec;
   readonly body: BodySpec | null;
 }
@@ -120,6 +166,246 @@ const keySpec: fc.Arbitrary<KeySpec> = fc.oneof(
   { weight: 1, arbitrary: wrongTypedValue.map((value) => ({ kind: "value" as const, value })) },
 );
 
+/** Pool names the server must take: the configured ones, some that only keys create, corners. */
+const validPoolName = fc.constantFrom(
+  "default",
+  "openai",
+  "spare",
+  "team-b",
+  "x.y_z",
+  "constructor",
+  "0",
+  "p".repeat(64),
+);
+// Refused, or (a leading `_`, `.`, `-`) left open by the README.
+const doubtfulPoolName = fc.constantFrom(
+  "",
+  "Default",
+  "OPENAI",
+  "a b",
+  "a/b",
+  "team-b ",
+  "é",
+  "ключ",
+  "p".repeat(65),
+  "-lead",
+  ".hidden",
+  "_x",
+  "__proto__",
+);
+
+const poolValue = fc.oneof(
+  { weight: 8, arbitrary: validPoolName },
+  { weight: 3, arbitrary: doubtfulPoolName },
+  { weight: 1, arbitrary: fc.constantFrom(null, 5, true, [], {}, ["openai"]) },
+);
+
+const limitsValue = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom({ rpm: 1 }, { rpd: 2 }, { rpm: 1, rpd: 3 }, { rpm: 3 }, {}, null),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      { rpm: 0 },
+      { rpd: -1 },
+      { rpm: 1.5 },
+      { rpm: "2" },
+      { rpm: null },
+      { rpm: 2 ** 53 },
+      { rpm: 1e300 },
+      { rpm: 1, tpm: 5 },
+      { rpm: 1, extra: true },
+      [],
+      [1, 2],
+      "1",
+      5,
+      true,
+    ),
+  },
+);
+
+const DAY_MS = 86_400_000;
+const expirySpec: fc.Arbitrary<ExpirySpec> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("in" as const),
+      // Past, now, and moments the fuzz's clock ticks reach.
+      ms: fc.constantFrom(-400 * DAY_MS, -1_000, 0, 1_000, 30_000, 61_000, 600_000, DAY_MS + 1),
+      zone: fc.constantFrom("Z", "Z", "+00:00", "-00:00", "+05:30", "-08:00", "+23:59"),
+      fraction: fc.constantFrom("", "", ".5", ".123", ".123456789"),
+    }),
+  },
+  {
+    weight: 2,
+    // Dates and times that do not exist, which Date.parse rolls over to ones that do.
+    arbitrary: fc
+      .constantFrom(
+        "2026-02-30T00:00:00Z",
+        "2026-04-31T12:00:00Z",
+        "2026-01-15T24:00:00Z",
+        "2025-02-29T00:00:00+01:00",
+      )
+      .map((value) => ({ kind: "value" as const, value })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom<unknown>(
+        "2026-01-15T10:60:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-01-15T10:00:00+24:00",
+        "2026-01-15T23:59:60Z",
+        "2026-01-15t10:00:00z",
+        "2026-01-15 10:00:00Z",
+        "2026-01-15T10:00:00",
+        "2026-01-15",
+        "2026-01-15T10:00:00.Z",
+        "2026-01-15T10:00:00.1234567890Z",
+        "+002026-01-15T10:00:00Z",
+        "2000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999Z",
+        "tomorrow",
+        "",
+        1_768_471_200_000,
+        null,
+        true,
+        {},
+      )
+      .map((value) => ({ kind: "value" as const, value })),
+  },
+);
+
+/** Usually none of the optional fields, so plain adds stay common. */
+const keyOptions: fc.Arbitrary<KeyOptionsSpec> = fc.record({
+  pool: fc.option(poolValue, { nil: undefined, freq: 2 }),
+  limits: fc.option(limitsValue, { nil: undefined, freq: 4 }),
+  expiresAt: fc.option(expirySpec, { nil: undefined, freq: 4 }),
+});
+
+const NO_OPTIONS: KeyOptionsSpec = { pool: undefined, limits: undefined, expiresAt: undefined };
+
+const refValue = fc
+  .constantFrom<unknown>("", "zzzzzzzzzzzz", "sk-fz-no-such-key-0000", 5, null, [], {}, true)
+  .map((value) => ({ kind: "value" as const, value }));
+
+/**
+ * Mostly the kind of reference the field is for, often to the key /next gave
+ * last (as a caller reports on the key it used); sometimes the other kind, or junk.
+ */
+const reportRef = (usual: "id" | "secret"): fc.Arbitrary<ReportRefSpec> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.nat(20).map((index) => ({ kind: usual, index })) },
+    ...(usual === "id"
+      ? [{ weight: 4, arbitrary: fc.constant({ kind: "dispensed" as const }) }]
+      : []),
+    {
+      weight: 1,
+      arbitrary: fc.nat(20).map((index) => ({
+        kind: usual === "id" ? ("secret" as const) : ("id" as const),
+        index,
+      })),
+    },
+    { weight: 1, arbitrary: refValue },
+  );
+
+const reportBody: fc.Arbitrary<BodySpec> = fc
+  .constantFrom("id" as const, "id" as const, "id" as const, "key" as const, "both" as const)
+  .chain((fields) =>
+    fc.record({
+      kind: fc.constant("report" as const),
+      fields: fc.oneof(
+        { weight: 12, arbitrary: fc.constant(fields) },
+        { weight: 1, arbitrary: fc.constant("neither" as const) },
+      ),
+      ref: reportRef(fields === "key" ? "secret" : "id"),
+      other: reportRef("secret"),
+      outcome: fc.oneof(
+        { weight: 12, arbitrary: fc.constantFrom("ok", "rate_limited", "invalid", "error") },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom<unknown>(
+            "OK",
+            "rate-limited",
+            "",
+            "valid",
+            "toString",
+            "__proto__",
+            1,
+            null,
+            undefined,
+          ),
+        },
+      ),
+      retryAfter: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        // Mostly rests the fuzz's ticks outlast, so probes follow.
+        { weight: 4, arbitrary: fc.constantFrom(0, 0.001, 1, 30, 61) },
+        { weight: 1, arbitrary: fc.constantFrom(600, 3600, 86_400) },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom<unknown>(
+            -1,
+            -0.001,
+            86_400.001,
+            1e21,
+            1e308,
+            "30",
+            null,
+            true,
+            [],
+            {},
+          ),
+        },
+      ),
+    }),
+  );
+
+const WAIT_VALUES = {
+  // Kept tiny: a wait with no key free holds the request that long.
+  valid: ["0", "0.0", "0.001", "0.01", "0.02", "0.05", "00.01", "0.050"],
+  invalid: ["", "abc", "-1", "-0.01", "NaN", "Infinity", "1,5", "0x1", "0.01 ", "½", "0.0.1"],
+  open: [".01", "1e-2", "+0.01", "0.01e0"],
+};
+
+const nextParam = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.tuple(
+      fc.constant("pool"),
+      // The seeded pools most, so their caps are reached.
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom("default", "openai") },
+        { weight: 2, arbitrary: validPoolName },
+        { weight: 2, arbitrary: doubtfulPoolName },
+      ),
+    ),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(
+      fc.constant("wait"),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...WAIT_VALUES.valid) },
+        { weight: 2, arbitrary: fc.constantFrom(...WAIT_VALUES.invalid) },
+        { weight: 1, arbitrary: fc.constantFrom(...WAIT_VALUES.open) },
+      ),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constant("mode"), fc.constantFrom("auto", "random", "AUTO", "")),
+  },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom("x", "pools", "Pool"), fc.constant("openai")) },
+);
+
+/** Parameters of /next (and of /keys, which reads only `pool`); two of a name happen too. */
+const paramsQuery: fc.Arbitrary<QuerySpec> = fc
+  .array(nextParam, { maxLength: 3 })
+  .map((params) => ({ kind: "params" as const, params }));
+
 const segmentLiteral = fc.oneof(
   fc.constantFrom(
     "/",
@@ -147,6 +433,9 @@ const segmentLiteral = fc.oneof(
     "#",
     "__proto__",
     "constructor",
+    "hasOwnProperty",
+    "zzzzzzzzzzzz",
+    "sk-fz-no-such-key",
     "",
   ),
   fc.string({ unit: "binary", maxLength: 20 }).map(encodeURIComponent),
@@ -168,7 +457,7 @@ const refSpec: fc.Arbitrary<RefSpec> = fc.oneof(
   },
 );
 
-const ROUTES = ["/next", "/keys", "/stats", "/healthz", "/add", "/add_bulk"];
+const ROUTES = ["/next", "/keys", "/stats", "/healthz", "/add", "/add_bulk", "/report"];
 const KEY_ROUTES = ["/delete", "/deactivate", "/reactivate"];
 
 const pathSpec: fc.Arbitrary<PathSpec> = fc.oneof(
@@ -184,6 +473,7 @@ const pathSpec: fc.Arbitrary<PathSpec> = fc.oneof(
       ref: refSpec,
     }),
   },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("keyTest" as const), ref: refSpec }) },
   {
     weight: 2,
     arbitrary: fc
@@ -204,6 +494,9 @@ const pathSpec: fc.Arbitrary<PathSpec> = fc.oneof(
           "/deactivate//",
           "/ADD",
           "/healthz/x",
+          "/report/",
+          "/keys//test",
+          "/keys/test",
           "/%00",
           "/%E0%A4%A",
           "/ключ",
@@ -237,7 +530,7 @@ const queryPart = fc.oneof(
     .map(([k, v]) => `${k}=${v}`),
 );
 
-const query: fc.Arbitrary<string> = fc.oneof(
+const query: fc.Arbitrary<QuerySpec> = fc.oneof(
   { weight: 3, arbitrary: fc.constant("") },
   {
     weight: 3,
@@ -246,6 +539,7 @@ const query: fc.Arbitrary<string> = fc.oneof(
       .map((parts) => `?${parts.join("&")}`),
   },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 4_000 }).map((n) => `?mode=${"a".repeat(n)}`) },
+  { weight: 2, arbitrary: paramsQuery },
 );
 
 const authSpec: fc.Arbitrary<AuthSpec> = fc.oneof(
@@ -371,6 +665,7 @@ const plainBody: fc.Arbitrary<BodySpec> = fc.oneof(
           }),
         },
       ),
+      options: keyOptions,
     }),
   },
   {
@@ -378,8 +673,10 @@ const plainBody: fc.Arbitrary<BodySpec> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("bulk" as const),
       keys: fc.array(keySpec, { maxLength: 12 }),
+      options: keyOptions,
     }),
   },
+  { weight: 3, arbitrary: reportBody },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -505,15 +802,19 @@ const addBody = fc.record({
   kind: fc.constant("add" as const),
   key: keySpec,
   extra: fc.constant({}),
+  options: mostly(NO_OPTIONS, keyOptions, 1),
 });
 const bulkBody = fc.record({
   kind: fc.constant("bulk" as const),
   keys: fc.array(keySpec, { maxLength: 12 }),
+  options: mostly(NO_OPTIONS, keyOptions, 1),
 });
 
 // [weight, route, its method, the token it needs]; /next most, so the caps are reached.
 const TARGETS = [
-  [8, "/next", "GET", "client"],
+  [10, "/next", "GET", "client"],
+  [4, "/report", "POST", "client"],
+  [1, "/keys/:key/test", "POST", "admin"],
   [1, "/keys", "GET", "admin"],
   [1, "/stats", "GET", "admin"],
   [3, "/add", "POST", "admin"],
@@ -523,17 +824,33 @@ const TARGETS = [
   [1, "/reactivate", "POST", "admin"],
 ] as const;
 
-const aimedPath = (route: string): fc.Arbitrary<PathSpec> =>
-  KEY_ROUTES.includes(route)
+const aimedRef: fc.Arbitrary<RefSpec> = fc.oneof(
+  { weight: 6, arbitrary: fc.nat(20).map((index) => ({ kind: "id" as const, index })) },
+  { weight: 1, arbitrary: refSpec },
+);
+
+const aimedPath = (route: string): fc.Arbitrary<PathSpec> => {
+  if (route === "/keys/:key/test") {
+    return fc.record({ kind: fc.constant("keyTest" as const), ref: aimedRef });
+  }
+  return KEY_ROUTES.includes(route)
     ? fc.record({
         kind: fc.constant("keyRoute" as const),
         prefix: fc.constant(route),
-        ref: fc.oneof(
-          { weight: 6, arbitrary: fc.nat(20).map((index) => ({ kind: "id" as const, index })) },
-          { weight: 1, arbitrary: refSpec },
-        ),
+        ref: aimedRef,
       })
     : fc.constant({ kind: "route" as const, path: route });
+};
+
+/** /next and /keys read parameters; elsewhere a query is only noise. */
+const aimedQuery = (route: string): fc.Arbitrary<QuerySpec> =>
+  route === "/next" || route === "/keys"
+    ? fc.oneof(
+        { weight: 3, arbitrary: fc.constant("") },
+        { weight: 4, arbitrary: paramsQuery },
+        { weight: 1, arbitrary: query },
+      )
+    : mostly("", query);
 
 const aimedBody = (route: string): fc.Arbitrary<BodySpec | null> => {
   if (route === "/add" || route === "/add_bulk") {
@@ -542,6 +859,9 @@ const aimedBody = (route: string): fc.Arbitrary<BodySpec | null> => {
       { weight: 1, arbitrary: hugeBody },
       { weight: 2, arbitrary: bodySpec },
     );
+  }
+  if (route === "/report") {
+    return fc.oneof({ weight: 8, arbitrary: reportBody }, { weight: 2, arbitrary: bodySpec });
   }
   return mostly(null, bodySpec);
 };
@@ -554,7 +874,7 @@ const aimedRequest: fc.Arbitrary<RequestSpec> = fc
       kind: fc.constant("request" as const),
       method: mostly(method, fc.constantFrom(...METHODS)),
       path: aimedPath(route),
-      query: mostly("", query),
+      query: aimedQuery(route),
       headers: fc.record({
         auth: mostly({ kind: token, form: "Bearer %s" }, authSpec),
         contentType: mostly("application/json", contentType),
@@ -578,6 +898,84 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
     weight: 1,
     arbitrary: fc
       .constantFrom(1_000, 30_000, 61_000, 600_000, 3_600_000, 86_400_000)
+      .map((ms) => ({ kind: "tick" as const, ms })),
+  },
+);
+
+/** A well-formed request from a caller with the right token: what its one wrong part would hide. */
+const plainRequest = (
+  method: string,
+  path: PathSpec,
+  query: QuerySpec,
+  token: "admin" | "client",
+  body: BodySpec | null,
+): RequestSpec => ({
+  kind: "request",
+  method,
+  path,
+  query,
+  headers: {
+    auth: { kind: token, form: "Bearer %s" },
+    contentType: "application/json",
+    origin: null,
+    secFetchSite: null,
+    contentEncoding: null,
+    extra: [],
+  },
+  body,
+});
+
+const validReport: fc.Arbitrary<BodySpec> = fc.record({
+  kind: fc.constant("report" as const),
+  fields: fc.constant("id" as const),
+  ref: fc.oneof(
+    { weight: 4, arbitrary: fc.constant({ kind: "dispensed" as const }) },
+    { weight: 1, arbitrary: fc.nat(20).map((index) => ({ kind: "id" as const, index })) },
+  ),
+  other: fc.constant({ kind: "dispensed" as const }),
+  outcome: fc.constantFrom("ok", "ok", "rate_limited", "rate_limited", "error", "invalid"),
+  retryAfter: fc.constantFrom(undefined, undefined, 0, 1, 30, 61),
+});
+
+/**
+ * Callers using keys and reporting on them, with time passing: rests, probes,
+ * error streaks, pool rests and Disabled keys, which random requests reach
+ * only now and then.
+ */
+export const reportingCommand: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc
+      .constantFrom("", "", "?mode=random", "?wait=0.01")
+      .map((query) => plainRequest("GET", { kind: "route", path: "/next" }, query, "client", null)),
+  },
+  {
+    weight: 4,
+    arbitrary: validReport.map((body) =>
+      plainRequest("POST", { kind: "route", path: "/report" }, "", "client", body),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({
+        prefix: fc.constantFrom("/deactivate", "/reactivate"),
+        index: fc.nat(20),
+      })
+      .map(({ prefix, index }) =>
+        plainRequest(
+          "POST",
+          { kind: "keyRoute", prefix, ref: { kind: "id", index } },
+          "",
+          "admin",
+          null,
+        ),
+      ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(1_000, 5_000, 30_000, 61_000)
       .map((ms) => ({ kind: "tick" as const, ms })),
   },
 );

@@ -1,5 +1,16 @@
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
-import type { AuthSpec, BodySpec, KeySpec, PathSpec, RefSpec, RequestSpec } from "./arbitraries.ts";
+import type {
+  AuthSpec,
+  BodySpec,
+  ExpirySpec,
+  KeyOptionsSpec,
+  KeySpec,
+  PathSpec,
+  QuerySpec,
+  RefSpec,
+  ReportRefSpec,
+  RequestSpec,
+} from "./arbitraries.ts";
 
 export interface Tokens {
   readonly admin: string;
@@ -10,6 +21,10 @@ export interface Tokens {
 export interface Pool {
   readonly ids: readonly string[];
   readonly secrets: readonly string[];
+  /** The server's (fake) time, for `expires_at` values relative to it. */
+  readonly now: number;
+  /** The id of the key /next handed out last, if any. */
+  readonly lastDispensed: string | null;
 }
 
 /** A spec turned into what goes on the wire, plus what the checks need to know about it. */
@@ -20,6 +35,8 @@ export interface BuiltRequest {
   readonly body: Buffer | undefined;
   /** The body before any compression, to learn which keys a 2xx added. */
   readonly plainBody: Buffer | undefined;
+  /** The query's parameters, decoded, when the spec gave them as such (else null: unknown). */
+  readonly params: readonly (readonly [string, string])[] | null;
   /** Who the server must take the sender for. */
   readonly auth: "admin" | "client" | "none";
   /** The pool key the path names, when it names one. */
@@ -60,9 +77,58 @@ function refText(ref: RefSpec, pool: Pool): { text: string; targetId: string | n
 }
 
 function pathOf(path: PathSpec, pool: Pool): { path: string; targetId: string | null } {
-  if (path.kind !== "keyRoute") return { path: path.path, targetId: null };
+  if (path.kind === "route" || path.kind === "literal") return { path: path.path, targetId: null };
   const { text, targetId } = refText(path.ref, pool);
+  if (path.kind === "keyTest") return { path: `/keys/${text}/test`, targetId };
   return { path: `${path.prefix}/${text}`, targetId };
+}
+
+function queryOf(query: QuerySpec): string {
+  if (typeof query === "string") return query;
+  if (query.params.length === 0) return "";
+  return `?${query.params.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")}`;
+}
+
+function reportRefValue(ref: ReportRefSpec, pool: Pool): unknown {
+  if (ref.kind === "value") return ref.value;
+  if (ref.kind === "dispensed") return pool.lastDispensed ?? EMPTY_POOL_REF;
+  return pick(ref.kind === "id" ? pool.ids : pool.secrets, ref.index) ?? EMPTY_POOL_REF;
+}
+
+/** An RFC 3339 date-time `spec.ms` from now, written in the spec's zone. */
+function expiryValue(spec: ExpirySpec, now: number): unknown {
+  if (spec.kind === "value") return spec.value;
+  const [sign, hours = 0, minutes = 0] =
+    spec.zone === "Z" ? ["+"] : [spec.zone[0], ...spec.zone.slice(1).split(":").map(Number)];
+  const offsetMs = (sign === "-" ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  // The wall-clock time in that zone, to the second; the fraction is the spec's.
+  const local = new Date(now + spec.ms + offsetMs).toISOString().slice(0, 19);
+  return `${local}${spec.fraction}${spec.zone}`;
+}
+
+/** The optional /add fields the spec gives (left out, not sent as undefined, so `extra` keeps its own). */
+function optionFields(options: KeyOptionsSpec, pool: Pool): Record<string, unknown> {
+  const fields = {
+    pool: options.pool,
+    limits: options.limits,
+    expires_at: options.expiresAt && expiryValue(options.expiresAt, pool.now),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+function reportFields(body: Extract<BodySpec, { kind: "report" }>, pool: Pool) {
+  const ref = reportRefValue(body.ref, pool);
+  const other = reportRefValue(body.other, pool);
+  switch (body.fields) {
+    case "id":
+      return { id: ref };
+    case "key":
+      return { key: ref };
+    case "both":
+      return { id: ref, key: other };
+    case "neither":
+      return {};
+  }
 }
 
 function keyValue(key: KeySpec, pool: Pool): unknown {
@@ -80,9 +146,22 @@ function plainBytes(body: BodySpec, pool: Pool): Buffer {
   const json = (value: unknown) => Buffer.from(JSON.stringify(value));
   switch (body.kind) {
     case "add":
-      return json({ ...body.extra, key: keyValue(body.key, pool) });
+      return json({
+        ...body.extra,
+        key: keyValue(body.key, pool),
+        ...optionFields(body.options, pool),
+      });
     case "bulk":
-      return json({ keys: body.keys.map((key) => keyValue(key, pool)) });
+      return json({
+        keys: body.keys.map((key) => keyValue(key, pool)),
+        ...optionFields(body.options, pool),
+      });
+    case "report":
+      return json({
+        ...reportFields(body, pool),
+        outcome: body.outcome,
+        retry_after: body.retryAfter,
+      });
     case "tooMany":
       return json({ keys: Array.from({ length: body.count }, (_, i) => manyKey(i)) });
     case "json":
@@ -150,6 +229,8 @@ function keysSent(body: BodySpec | null, pool: Pool): unknown[] {
       return [keyValue(body.key, pool)];
     case "bulk":
       return body.keys.map((key) => keyValue(key, pool));
+    case "report":
+      return Object.values(reportFields(body, pool));
     case "compressed":
       return keysSent(body.inner, pool);
     default:
@@ -184,7 +265,8 @@ export function buildRequest(spec: RequestSpec, pool: Pool, tokens: Tokens): Bui
   if (bodySpec?.kind === "tooMany") watched.push(manyKey(0), manyKey(bodySpec.count - 1));
   return {
     method: spec.method,
-    pathAndQuery: `${path}${spec.query}`,
+    pathAndQuery: `${path}${queryOf(spec.query)}`,
+    params: typeof spec.query !== "string" ? spec.query.params : spec.query === "" ? [] : null,
     headers,
     body,
     plainBody,
