@@ -198,13 +198,16 @@ function openEntry(
   return { entry: { ...raw, key: secret.reveal() }, secret };
 }
 
+/** The first problem zod found in an entry, naming the file, the entry and the field. */
+function entryError(fileName: string, index: number, error: z.ZodError): KeysFileError {
+  const issue = error.issues[0];
+  const where = issue?.path.length ? `field "${issue.path.join(".")}": ` : "";
+  return new KeysFileError(`${fileName}: entry ${index}: ${where}${issue?.message ?? "invalid"}`);
+}
+
 function parseEntry(raw: unknown, fileName: string, index: number): ParsedEntry {
   const parsed = entrySchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `field "${issue.path.join(".")}": ` : "";
-    throw new KeysFileError(`${fileName}: entry ${index}: ${where}${issue?.message ?? "invalid"}`);
-  }
+  if (!parsed.success) throw entryError(fileName, index, parsed.error);
   return parsed.data;
 }
 
@@ -281,11 +284,7 @@ function quickTimestamp<T extends null | undefined>(value: unknown, absent: T): 
 function parseExtension(raw: unknown, fileName: string, index: number): ParsedExtension {
   if (!EXTENSION_FIELDS.some((field) => Object.hasOwn(raw as object, field))) return {};
   const parsed = extensionSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `field "${issue.path.join(".")}": ` : "";
-    throw new KeysFileError(`${fileName}: entry ${index}: ${where}${issue?.message ?? "invalid"}`);
-  }
+  if (!parsed.success) throw entryError(fileName, index, parsed.error);
   return parsed.data;
 }
 
