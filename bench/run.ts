@@ -20,6 +20,9 @@ import { startServerProcess } from "./server-process.ts";
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const CLI = here("../src/cli/main.ts");
 const HIGH = "1000000000";
+// With --pin: one core each, as the issue's ceilings assume (the server on one, the load on the other).
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
 
 interface Row extends RowSpec {
   readonly entry: "bare" | "koa-min" | "cli";
@@ -73,6 +76,7 @@ const USAGE = `npm run bench -- [options]
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
                        ${ROWS.map((row) => row.id).join(", ")}
+  --pin                pin each server to CPU 0 and the load generator to CPU 1 (taskset)
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
   --cpu-prof <dir>     write a V8 CPU profile of every server process into <dir>
   --json               print the figures as JSON instead of the table
@@ -88,6 +92,7 @@ const { values: flags } = parseArgs({
     tool: { type: "string" },
     only: { type: "string" },
     dist: { type: "boolean", default: false },
+    pin: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -111,6 +116,7 @@ const load: LoadOptions = {
   tool: pickTool(flags.tool),
   connections: number(flags.connections, "BENCH_CONNECTIONS", 50),
   seconds: number(flags.duration, "BENCH_DURATION", flags.quick ? 2 : 8),
+  cpu: flags.pin ? LOAD_CPU : null,
 };
 const warmup = number(flags.warmup, "BENCH_WARMUP", flags.quick ? 1 : 2);
 // Three rounds: on a shared 2-core VM single runs of the same server differed by up to 2x.
@@ -202,8 +208,12 @@ async function measure(
       ]
     : [];
   const entry = row.entry === "cli" ? paths.cli : here(`./servers/${row.entry}.ts`);
-  const server = await startServerProcess(nodeArgs, paths.probe, entry, (port) =>
-    argsOf(row, port, keysFile),
+  const server = await startServerProcess(
+    nodeArgs,
+    paths.probe,
+    entry,
+    (port) => argsOf(row, port, keysFile),
+    flags.pin ? SERVER_CPU : null,
   );
   try {
     const ready = await server.ask({ type: "memory" }, "memory");
