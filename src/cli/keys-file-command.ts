@@ -73,13 +73,13 @@ async function convert(flags: ConvertFlags): Promise<void> {
 }
 
 async function load(path: string, cipher: KeyCipher | null): Promise<KeyData[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     throw new KeysFileError(`${path}: cannot read the file (${errorCode(error)})`);
   }
-  return decodeKeysFile(text, path, Date.now(), () => nanoid(12), cipher);
+  return decodeKeysFile(bytes, path, Date.now(), () => nanoid(12), cipher);
 }
 
 async function cipherOf(option: string, source: string): Promise<KeyCipher | null> {

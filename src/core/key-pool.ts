@@ -7,6 +7,7 @@ import {
   type KeyStatus,
   type KeyView,
   minuteCountAt,
+  newRecord,
 } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
@@ -103,13 +104,15 @@ export class KeyPool {
 
   /** Adds saved keys, restoring this minute's and day's dispense counts; not a change to save. */
   load(keys: Iterable<KeyData>, now: number): void {
+    for (const data of keys) this.loadKey(data, now);
+  }
+
+  /** `load` for one key. */
+  loadKey(data: KeyData, now: number): void {
     this.#rollGlobal(now);
-    for (const data of keys) {
-      if (!this.add(data, now).ok) throw new Error(`duplicate key ${data.id} while loading`);
-      this.#globalMinuteCount += minuteCountAt(data, now);
-      this.#globalDayCount += dayCountAt(data, now);
-    }
-    this.#version = 0;
+    if (this.#insert(data, now) === null) throw new Error(`duplicate key ${data.id} while loading`);
+    this.#globalMinuteCount += minuteCountAt(data, now);
+    this.#globalDayCount += dayCountAt(data, now);
   }
 
   acquire(now: number, mode: SelectionMode, random: () => number): AcquireResult {
@@ -166,22 +169,25 @@ export class KeyPool {
   }
 
   add(data: KeyData, now: number): AddResult {
-    const existing = this.#bySecret.get(data.secret.reveal()) ?? this.#byId.get(data.id);
-    if (existing) return { ok: false, reason: "duplicate", existingId: existing.id };
-    const key: KeyRecord = {
-      ...data,
-      outcomes: { ...data.outcomes },
-      useSeq: ++this.#seq,
-      heapSlot: -1,
-      randomSlot: -1,
-      wakeAt: 0,
-    };
+    const key = this.#insert(data, now);
+    if (key === null) {
+      const existing = (this.#bySecret.get(data.secret.reveal()) ??
+        this.#byId.get(data.id)) as KeyRecord;
+      return { ok: false, reason: "duplicate", existingId: existing.id };
+    }
+    this.#version++;
+    return { ok: true, key: this.#view(key, now) };
+  }
+
+  /** The new key's record, or null when its id or key string is already here. */
+  #insert(data: KeyData, now: number): KeyRecord | null {
+    if (this.#bySecret.has(data.secret.reveal()) || this.#byId.has(data.id)) return null;
+    const key = newRecord(data, ++this.#seq);
     this.#byId.set(key.id, key);
     this.#bySecret.set(key.secret.reveal(), key);
     if (key.status === "Active") this.#activeKeys++;
     this.#place(key, now);
-    this.#version++;
-    return { ok: true, key: this.#view(key, now) };
+    return key;
   }
 
   /** Finds a key by id, or else by the key string itself. */

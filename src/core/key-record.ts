@@ -64,6 +64,39 @@ export interface KeyRecord
   wakeAt: number;
 }
 
+/**
+ * The pool's record of `data`. Every field is written here, in one literal, so
+ * each record is one object of one shape with its fields inline: a spread of
+ * `data` gave records a second, out-of-line property store (about 60 bytes a key).
+ */
+export function newRecord(data: KeyData, useSeq: number): KeyRecord {
+  return {
+    id: data.id,
+    secret: data.secret,
+    pool: data.pool,
+    limits: data.limits,
+    expiresAt: data.expiresAt,
+    status: data.status,
+    minuteCount: data.minuteCount,
+    minuteWindow: data.minuteWindow,
+    dayCount: data.dayCount,
+    dayWindow: data.dayWindow,
+    lastUsed: data.lastUsed,
+    createdAt: data.createdAt,
+    deactivatedAt: data.deactivatedAt,
+    restUntil: data.restUntil,
+    backoffLevel: data.backoffLevel,
+    errorStreak: data.errorStreak,
+    halfOpen: data.halfOpen,
+    probeSentAt: data.probeSentAt,
+    outcomes: { ...data.outcomes },
+    useSeq,
+    heapSlot: -1,
+    randomSlot: -1,
+    wakeAt: 0,
+  };
+}
+
 /** A read-only picture of a key at one moment, with counters already rolled to `now`. */
 export interface KeyView {
   readonly id: string;

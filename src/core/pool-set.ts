@@ -32,22 +32,12 @@ export class PoolSet {
     for (const name of [DEFAULT_POOL, ...configured]) this.#pool(name);
   }
 
-  static load(
-    settingsOf: (pool: string) => PoolSettings,
-    configured: readonly string[],
-    keys: readonly KeyData[],
-    now: number,
-  ): PoolSet {
-    const set = new PoolSet(settingsOf, configured);
-    const byPool = Map.groupBy(keys, (key) => key.pool);
-    for (const [name, poolKeys] of byPool) {
-      const seenElsewhere = poolKeys.find(
-        (key) => set.find(key.secret.reveal()) ?? set.find(key.id),
-      );
-      if (seenElsewhere) throw new Error(`duplicate key ${seenElsewhere.id} while loading`);
-      set.#pool(name).load(poolKeys, now);
+  /** Adds a saved key as it was, counts included: not a change to save. */
+  loadKey(key: KeyData, now: number): void {
+    if (this.find(key.secret.reveal()) ?? this.find(key.id)) {
+      throw new Error(`duplicate key ${key.id} while loading`);
     }
-    return set;
+    this.#pool(key.pool).loadKey(key, now);
   }
 
   /** Rises with every change worth saving in any pool. */

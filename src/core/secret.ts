@@ -6,11 +6,14 @@ const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
  */
 export class Secret {
   readonly #value: string;
-  readonly preview: string;
 
   constructor(value: string) {
     this.#value = value;
-    this.preview = previewOf(value);
+  }
+
+  // Worked out when asked for, not kept: a pool of 100,000 keys would hold 100,000 previews.
+  get preview(): string {
+    return previewOf(this.#value);
   }
 
   reveal(): string {

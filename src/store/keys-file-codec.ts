@@ -3,6 +3,12 @@ import { ID_PATTERN, keyFormatProblem, POOL_NAME } from "../core/key-format.ts";
 import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
+import {
+  type ArrayElement,
+  JsonArrayError,
+  JsonArraySplitter,
+  NotAnArrayError,
+} from "./json-array-elements.ts";
 import type { KeyCipher } from "./key-cipher.ts";
 
 /**
@@ -120,37 +126,93 @@ interface ExtensionEntry {
 
 const EXTENSION_FIELDS = Object.keys(extensionSchema.shape);
 
+/**
+ * Decodes a keys.json fed in chunks, one entry at a time, so a large file is
+ * never held or parsed whole. Throws KeysFileError (naming the file and the
+ * entry) at the first thing wrong.
+ */
+export class KeysFileDecoder {
+  readonly #fileName: string;
+  readonly #now: number;
+  readonly #newId: () => string;
+  readonly #cipher: KeyCipher | null;
+  readonly #splitter = new JsonArraySplitter();
+  readonly #seenKeys = new Set<string>();
+  readonly #seenIds = new Set<string>();
+  #index = 0;
+
+  constructor(fileName: string, now: number, newId: () => string, cipher: KeyCipher | null) {
+    this.#fileName = fileName;
+    this.#now = now;
+    this.#newId = newId;
+    this.#cipher = cipher;
+  }
+
+  /** The keys whose entries `chunk` completes. */
+  push(chunk: Buffer): KeyData[] {
+    return this.#split(() => this.#splitter.push(chunk)).map((element) => this.#decode(element));
+  }
+
+  /** The file ended: throws unless it was a whole JSON array. */
+  end(): void {
+    this.#split(() => this.#splitter.end());
+  }
+
+  #split<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      const name = this.#fileName;
+      if (error instanceof NotAnArrayError) {
+        throw new KeysFileError(
+          error.found === "nothing"
+            ? `${name}: the file is empty (expected [])`
+            : `${name}: expected a JSON array of keys, found ${error.found}`,
+        );
+      }
+      if (!(error instanceof JsonArrayError)) throw error;
+      throw new KeysFileError(
+        `${name}: not valid JSON at position ${error.position} (${error.message})`,
+      );
+    }
+  }
+
+  #decode(element: ArrayElement): KeyData {
+    const fileName = this.#fileName;
+    const index = this.#index++;
+    const raw = parseJson(element.text, fileName, element.offset);
+    const { entry, secret } = openEntry(raw, this.#cipher, fileName, index);
+    const parsed = parseEntryQuickly(entry) ?? parseEntry(entry, fileName, index);
+    const ext = parseExtension(entry, fileName, index);
+    const data = toKeyData(parsed, ext, secret, this.#now, this.#newId);
+    if (this.#seenKeys.has(data.secret.reveal())) {
+      throw new KeysFileError(
+        `${fileName}: entry ${index}: the same key appears earlier in the file`,
+      );
+    }
+    if (this.#seenIds.has(data.id)) {
+      throw new KeysFileError(
+        `${fileName}: entry ${index}: id "${data.id}" appears earlier in the file`,
+      );
+    }
+    this.#seenKeys.add(data.secret.reveal());
+    this.#seenIds.add(data.id);
+    return data;
+  }
+}
+
+/** A whole keys.json in memory, decoded at once. */
 export function decodeKeysFile(
-  text: string,
+  bytes: Buffer,
   fileName: string,
   now: number,
   newId: () => string,
   cipher: KeyCipher | null,
 ): KeyData[] {
-  const json = parseJson(text, fileName);
-  if (!Array.isArray(json)) {
-    throw new KeysFileError(`${fileName}: expected a JSON array of keys, found ${typeOf(json)}`);
-  }
-  const seenKeys = new Set<string>();
-  const seenIds = new Set<string>();
-  return json.map((raw, index) => {
-    const { entry, secret } = openEntry(raw, cipher, fileName, index);
-    const parsed = parseEntryQuickly(entry) ?? parseEntry(entry, fileName, index);
-    const data = toKeyData(parsed, parseExtension(entry, fileName, index), secret, now, newId);
-    if (seenKeys.has(data.secret.reveal())) {
-      throw new KeysFileError(
-        `${fileName}: entry ${index}: the same key appears earlier in the file`,
-      );
-    }
-    if (seenIds.has(data.id)) {
-      throw new KeysFileError(
-        `${fileName}: entry ${index}: id "${data.id}" appears earlier in the file`,
-      );
-    }
-    seenKeys.add(data.secret.reveal());
-    seenIds.add(data.id);
-    return data;
-  });
+  const decoder = new KeysFileDecoder(fileName, now, newId, cipher);
+  const keys = decoder.push(bytes);
+  decoder.end();
+  return keys;
 }
 
 /**
@@ -399,20 +461,15 @@ function isoTime(ms: number): string {
   return `${prefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}.${THREE_DIGITS[millis]}Z`;
 }
 
-function parseJson(text: string, fileName: string): unknown {
-  if (text.trim() === "") throw new KeysFileError(`${fileName}: the file is empty (expected [])`);
+/** JSON.parse of `text`, found at byte `offset` of the file; a failure names only where. */
+function parseJson(text: string, fileName: string, offset: number): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     // V8's message quotes the text around the error, which may be a key: keep only where.
-    const where = /position \d+(?: \(line \d+ column \d+\))?/.exec(String(error))?.[0];
+    const position = /position (\d+)/.exec(String(error))?.[1];
     throw new KeysFileError(
-      `${fileName}: not valid JSON${where ? ` at ${where}` : " (truncated or malformed)"}`,
+      `${fileName}: not valid JSON ${position === undefined ? `in the entry at position ${offset}` : `at position ${offset + Number(position)}`}`,
     );
   }
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }

@@ -49,8 +49,10 @@ export class MemoryKeyStore implements KeyStore {
 
   static async open(options: MemoryStoreOptions): Promise<MemoryKeyStore> {
     const now = options.clock();
-    const keys = await options.file.load(now, options.newId);
-    const pools = PoolSet.load(options.settingsOf, options.configuredPools ?? [], keys, now);
+    const pools = new PoolSet(options.settingsOf, options.configuredPools ?? []);
+    await options.file.load(now, options.newId, (keys) => {
+      for (const key of keys) pools.loadKey(key, now);
+    });
     return new MemoryKeyStore(pools, options);
   }
 

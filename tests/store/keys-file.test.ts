@@ -66,6 +66,38 @@ describe("a keys.json written by the seed service", () => {
   });
 });
 
+describe("a keys.json larger than one read", () => {
+  it("loads every key whole, however the entries fall across the file's read chunks", async () => {
+    const dir = await makeTempDir();
+    // About 1 MB: four reads of 256 KB, entries of uneven length with non-ASCII
+    // pool-free ids, so entries and multi-byte characters straddle chunk ends.
+    const entries = Array.from({ length: 3000 }, (_, i) => ({
+      id: `id-${i}`,
+      key: `sk-${String(i).padStart(6, "0")}-${"x".repeat(i % 97)}`,
+      status: i % 3 === 0 ? "Inactive" : "Active",
+      usage: { requests_this_minute: 0, requests_this_day: i % 5 },
+      last_used: null,
+      created_at: "2026-01-01T00:00:00.000Z",
+      deactivated_at: i % 3 === 0 ? "2026-01-15T09:59:00.000Z" : null,
+      note: "ключ 🔑".repeat(i % 7),
+    }));
+    await writeFile(join(dir, "keys.json"), JSON.stringify(entries, null, 2));
+    const clock = new FakeClock("2026-01-15T10:00:30.000Z");
+    const server = await startTestServer({}, { clock: clock.now }, dir);
+    try {
+      const keys: { id: string; status: string }[] = await (await server.request("/keys")).json();
+      assert.deepEqual(
+        keys.map((k) => [k.id, k.status]),
+        entries.map((e) => [e.id, e.status]),
+      );
+      const found = await server.request(`/keys/${entries[2999]?.key}/test`, { method: "POST" });
+      assert.notEqual(found.status, 404, "the last key is found by its string");
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("a keys.json that cannot be trusted", () => {
   const bad: [string, string, RegExp][] = [
     ["empty", "", /the file is empty/],
@@ -73,7 +105,7 @@ describe("a keys.json that cannot be trusted", () => {
     [
       "not an array",
       '{"key": "sk-object-0000001"}',
-      /expected a JSON array of keys, found a object/,
+      /expected a JSON array of keys, found an object/,
     ],
     [
       "a bad status",
