@@ -11,6 +11,7 @@ import {
 } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
+import type { RecordSnapshot } from "./record-snapshot.ts";
 import { SharedQuotaDetector } from "./shared-quota.ts";
 import { dayOf, minuteOf, nextDayStart, nextMinuteStart } from "./windows.ts";
 
@@ -83,6 +84,8 @@ export class KeyPool {
   #globalDay = -1;
   #globalDayCount = 0;
   #version = 0;
+  /** The snapshot being read, if any: told before a record changes. */
+  #snapshot: RecordSnapshot | null = null;
 
   constructor(name: string, settings: PoolSettings) {
     this.name = name;
@@ -264,9 +267,15 @@ export class KeyPool {
     return Array.from(this.#byId.values(), (key) => this.#view(key, now));
   }
 
-  /** Live records in insertion order, for saving; read each one synchronously. */
+  /** Live records in insertion order; read each one synchronously. */
   records(): IterableIterator<KeyData> {
     return this.#byId.values();
+  }
+
+  /** Adds this pool's records to `snapshot` and keeps it told of changes until the next one. */
+  joinSnapshot(snapshot: RecordSnapshot, records: KeyRecord[]): void {
+    this.#snapshot = snapshot;
+    for (const record of this.#byId.values()) records.push(record);
   }
 
   stats(now: number): PoolStats {
@@ -299,6 +308,7 @@ export class KeyPool {
   #change(id: string, now: number, change: (key: KeyRecord) => void): KeyView | undefined {
     const key = this.#byId.get(id);
     if (!key) return undefined;
+    this.#snapshot?.preserve(key);
     this.#detach(key);
     change(key);
     this.#place(key, now);
@@ -312,6 +322,7 @@ export class KeyPool {
   }
 
   #wake(key: KeyRecord, now: number): void {
+    this.#snapshot?.preserve(key);
     const settings = this.#settings;
     if (key.status === "Inactive" && (key.deactivatedAt ?? now) + settings.cooldownMs <= now) {
       this.#setStatusField(key, "Active");
@@ -333,6 +344,7 @@ export class KeyPool {
   }
 
   #dispense(key: KeyRecord, now: number): void {
+    this.#snapshot?.preserve(key);
     const minute = minuteOf(now);
     const day = dayOf(now);
     key.minuteCount = key.minuteWindow === minute ? key.minuteCount + 1 : 1;

@@ -5,9 +5,10 @@ import {
   type PoolStats,
   type SelectionMode,
 } from "./key-pool.ts";
-import { DEFAULT_POOL, type KeyData, type KeyView } from "./key-record.ts";
+import { DEFAULT_POOL, type KeyData, type KeyRecord, type KeyView } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 import type { Outcome } from "./outcome-rules.ts";
+import { RecordSnapshot } from "./record-snapshot.ts";
 
 /**
  * Every pool, by name. Pools are few (one per provider or team), so finding a
@@ -136,8 +137,12 @@ export class PoolSet {
     return [...this.#pools.values()].flatMap((p) => p.list(now));
   }
 
-  *records(): IterableIterator<KeyData> {
-    for (const pool of this.#pools.values()) yield* pool.records();
+  /** Every key as it is now, readable across turns while changes go on (close it when done). */
+  openSnapshot(): RecordSnapshot {
+    const records: KeyRecord[] = [];
+    const snapshot = new RecordSnapshot(records);
+    for (const pool of this.#pools.values()) pool.joinSnapshot(snapshot, records);
+    return snapshot;
   }
 
   stats(now: number): Map<string, PoolStats> {

@@ -64,28 +64,33 @@ export class KeysFile {
     this.#lastSize = size;
   }
 
-  /** Writes `keys` in one atomic replace: a crash leaves either the old file or the new one. */
-  async save(keys: readonly KeyData[]): Promise<void> {
-    if (keys.length === 0) {
-      await writeFileAtomic(this.path, "[]\n");
-      return;
-    }
+  /**
+   * Writes `keys` in one atomic replace: a crash leaves either the old file or
+   * the new one. `keys` is read a chunk at a time, between turns of the event loop.
+   */
+  async save(keys: Iterable<KeyData>): Promise<void> {
     // Each chunk goes into the buffer as UTF-8 at once. Joining the whole text
     // and handing write-file-atomic a string cost two long turns on 100,000
     // keys (the join, then the string's conversion inside fs.write).
     const out = new ByteBuffer(this.#lastSize);
-    out.append("[\n  ");
-    for (let start = 0; start < keys.length; start += ENCODE_CHUNK) {
-      if (start > 0) await nextTurn();
-      const end = Math.min(keys.length, start + ENCODE_CHUNK);
-      const lines: string[] = [];
-      for (let i = start; i < end; i++) {
-        lines.push(JSON.stringify(encodeEntry(keys[i] as KeyData, this.#cipher)));
-      }
+    let lines: string[] = [];
+    let written = 0;
+    const flush = () => {
       // Appended apart: one string made of the two would be copied flat first.
+      out.append(written === 0 ? "[\n  " : SEPARATOR);
       out.append(lines.join(SEPARATOR));
-      out.append(end < keys.length ? SEPARATOR : "\n]\n");
+      written += lines.length;
+      lines = [];
+    };
+    for (const key of keys) {
+      lines.push(JSON.stringify(encodeEntry(key, this.#cipher)));
+      if (lines.length === ENCODE_CHUNK) {
+        flush();
+        await nextTurn();
+      }
     }
+    if (lines.length > 0) flush();
+    out.append(written === 0 ? "[]\n" : "\n]\n");
     this.#lastSize = out.length;
     await writeFileAtomic(this.path, out.bytes());
   }

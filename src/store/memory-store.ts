@@ -195,11 +195,11 @@ export class MemoryKeyStore implements KeyStore {
 
   async #save(): Promise<void> {
     const version = this.#pools.version;
-    // A consistent picture taken in one turn: a change made while the file is
+    // A consistent picture of this moment: a change made while the file is
     // being written belongs to the next save, never half to this one.
-    const snapshot = Array.from(this.#pools.records(), (key): KeyData => ({ ...key }));
+    const snapshot = this.#pools.openSnapshot();
     try {
-      await this.#options.file.save(snapshot);
+      await this.#options.file.save(snapshot.keys());
     } catch (error) {
       if (!this.#saveFailing) {
         this.#saveFailing = true;
@@ -209,6 +209,8 @@ export class MemoryKeyStore implements KeyStore {
         );
       }
       throw error;
+    } finally {
+      snapshot.close();
     }
     if (this.#saveFailing) {
       this.#saveFailing = false;

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { type KeyData, newKeyData } from "../../src/core/key-record.ts";
+import { poolSettings } from "../../src/core/limits.ts";
+import type { Outcome } from "../../src/core/outcome-rules.ts";
+import { PoolSet } from "../../src/core/pool-set.ts";
+import { Secret } from "../../src/core/secret.ts";
+
+const T0 = Date.parse("2026-01-15T10:00:00.000Z");
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+const settings = poolSettings({ rpm: 2, rpd: 4, tpm: 50, cooldownMs: 30_000 });
+const POOLS = ["default", "other"];
+const OUTCOMES: Outcome[] = ["ok", "rate_limited", "invalid", "error"];
+
+/** What a save writes of a key: its data fields, the key string revealed. */
+function persisted(key: KeyData): Record<string, unknown> {
+  return {
+    id: key.id,
+    secret: key.secret.reveal(),
+    pool: key.pool,
+    limits: key.limits,
+    expiresAt: key.expiresAt,
+    status: key.status,
+    minuteCount: key.minuteCount,
+    minuteWindow: key.minuteWindow,
+    dayCount: key.dayCount,
+    dayWindow: key.dayWindow,
+    lastUsed: key.lastUsed,
+    createdAt: key.createdAt,
+    deactivatedAt: key.deactivatedAt,
+    restUntil: key.restUntil,
+    backoffLevel: key.backoffLevel,
+    errorStreak: key.errorStreak,
+    halfOpen: key.halfOpen,
+    probeSentAt: key.probeSentAt,
+    outcomes: { ...key.outcomes },
+  };
+}
+
+type Op =
+  | { kind: "acquire"; pool: number; random: boolean }
+  | { kind: "deactivate" | "reactivate" | "remove" | "restore"; key: number }
+  | { kind: "report"; key: number; outcome: number }
+  | { kind: "add"; pool: number }
+  | { kind: "wait"; ms: number }
+  | { kind: "read"; count: number };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant("acquire" as const), pool: fc.nat(1), random: fc.boolean() }),
+  fc.record({
+    kind: fc.constantFrom("deactivate" as const, "reactivate" as const, "remove" as const),
+    key: fc.nat(11),
+  }),
+  fc.record({ kind: fc.constant("restore" as const), key: fc.nat(11) }),
+  fc.record({ kind: fc.constant("report" as const), key: fc.nat(11), outcome: fc.nat(3) }),
+  fc.record({ kind: fc.constant("add" as const), pool: fc.nat(1) }),
+  fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 90_000 }) }),
+  fc.record({ kind: fc.constant("read" as const), count: fc.integer({ min: 1, max: 4 }) }),
+);
+
+describe("a snapshot of every key, read while the pools change", () => {
+  it("reads every key exactly as it was when opened, whatever changes in between", () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 60 }),
+        fc.array(op, { maxLength: 20 }),
+        (during, before) => {
+          let now = T0;
+          let added = 0;
+          const set = new PoolSet(() => settings, ["other"]);
+          const ids = () => Array.from({ length: 12 }, (_, i) => `k${i}`);
+          const addKey = (pool: string) => {
+            const id = `k${added}`;
+            set.add(newKeyData(id, new Secret(`sk-snapshot-${added++}-key`), now, { pool }), now);
+          };
+          for (let i = 0; i < 8; i++) addKey(POOLS[i % 2] as string);
+          const saved = new Map<string, KeyData>();
+          const apply = (step: Op, read: () => void) => {
+            switch (step.kind) {
+              case "acquire":
+                set.acquire(
+                  POOLS[step.pool] as string,
+                  now,
+                  step.random ? "random" : "auto",
+                  () => 0.5,
+                );
+                break;
+              case "deactivate":
+                set.deactivate(ids()[step.key] as string, now);
+                break;
+              case "reactivate":
+                set.reactivate(ids()[step.key] as string, now);
+                break;
+              case "remove": {
+                const key = set.find(ids()[step.key] as string);
+                if (key) saved.set(key.id, { ...key, outcomes: { ...key.outcomes } });
+                set.remove(ids()[step.key] as string, now);
+                break;
+              }
+              case "restore": {
+                const key = saved.get(ids()[step.key] as string);
+                if (key && !set.find(key.id)) set.restore(key, now);
+                break;
+              }
+              case "report":
+                set.report(ids()[step.key] as string, OUTCOMES[step.outcome] as Outcome, null, now);
+                break;
+              case "add":
+                if (added < 12) addKey(POOLS[step.pool] as string);
+                break;
+              case "wait":
+                now += step.ms;
+                set.advance(now);
+                break;
+              case "read":
+                read();
+                break;
+            }
+          };
+          for (const step of before) apply(step, () => {});
+
+          const snapshot = set.openSnapshot();
+          const expected = Array.from(
+            POOLS.flatMap((pool) => set.list(now, pool).map((view) => view.id)),
+            (id) => persisted(set.find(id) as KeyData),
+          );
+          const keys = snapshot.keys();
+          const got: Record<string, unknown>[] = [];
+          const read = (count: number) => {
+            for (let i = 0; i < count; i++) {
+              const next = keys.next();
+              if (next.done) return;
+              got.push(persisted(next.value));
+            }
+          };
+          for (const step of during) apply(step, () => read(step.kind === "read" ? step.count : 0));
+          read(Number.POSITIVE_INFINITY);
+          snapshot.close();
+          assert.equal(snapshot.size, expected.length);
+          assert.deepEqual(got, expected);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("cannot be read once closed, and keeps no copies after", () => {
+    const set = new PoolSet(() => settings);
+    set.add(newKeyData("a", new Secret("sk-closed-snapshot-1"), T0), T0);
+    const snapshot = set.openSnapshot();
+    snapshot.close();
+    set.acquire("default", T0, "auto", Math.random);
+    assert.throws(() => [...snapshot.keys()], /the snapshot is closed/);
+  });
+});
