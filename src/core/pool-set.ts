@@ -35,8 +35,11 @@ export class PoolSet {
 
   /** Adds a saved key as it was, counts included: not a change to save. */
   loadKey(key: KeyData, now: number): void {
-    if (this.find(key.secret.reveal()) ?? this.find(key.id)) {
-      throw new Error(`duplicate key ${key.id} while loading`);
+    // The key's own pool refuses a duplicate of its own keys; the others are asked here.
+    for (const pool of this.#pools.values()) {
+      if (pool.name !== key.pool && (pool.find(key.secret.reveal()) ?? pool.find(key.id))) {
+        throw new Error(`duplicate key ${key.id} while loading`);
+      }
     }
     this.#pool(key.pool).loadKey(key, now);
   }

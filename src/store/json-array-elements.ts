@@ -66,6 +66,11 @@ const CLOSE_OBJECT = 0x7d;
 
 type Phase = "before-array" | "first-element" | "in-element" | "after-array";
 
+function indexOrEnd(chunk: Buffer, byte: number, from: number): number {
+  const at = chunk.indexOf(byte, from);
+  return at < 0 ? chunk.length : at;
+}
+
 const isSpace = (byte: number | undefined) =>
   byte === SPACE || byte === TAB || byte === LF || byte === CR;
 
@@ -84,6 +89,9 @@ export class JsonArraySplitter {
   push(chunk: Buffer): ArrayElement[] {
     const elements: ArrayElement[] = [];
     let start = 0;
+    // Where the chunk's next backslash is, found once per stretch: searching
+    // afresh for every string would scan to the chunk's end each time.
+    let nextBackslash = -1;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i] as number;
       switch (this.#phase) {
@@ -105,6 +113,12 @@ export class JsonArraySplitter {
         case "after-array":
           if (isSpace(byte)) continue;
           throw new JsonArrayError("unexpected text after the array", this.#consumed + i);
+      }
+      if (this.#inString && !this.#escaped && byte !== QUOTE && byte !== BACKSLASH) {
+        // Most of a keys.json is inside strings: jump to the next quote or backslash.
+        if (nextBackslash < i) nextBackslash = indexOrEnd(chunk, BACKSLASH, i);
+        i = Math.min(indexOrEnd(chunk, QUOTE, i), nextBackslash) - 1;
+        continue;
       }
       if (!this.#endsElement(byte, this.#consumed + i)) continue;
       elements.push({ text: this.#elementText(chunk, start, i), offset: this.#elementOffset });
