@@ -5,6 +5,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { NODE_FLAGS } from "../scripts/node-flags.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
 import {
@@ -76,6 +77,8 @@ const USAGE = `npm run bench -- [options]
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
                        ${ROWS.map((row) => row.id).join(", ")}
+  --node-flags <flags> Node flags for our server, space-separated (default: the shipped binary's,
+                       ${NODE_FLAGS.join(" ")}; "" for none)
   --pin                pin each server to CPU 0 and the load generator to CPU 1 (taskset)
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
   --cpu-prof <dir>     write a V8 CPU profile of every server process into <dir>
@@ -93,6 +96,7 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     dist: { type: "boolean", default: false },
     pin: { type: "boolean", default: false },
+    "node-flags": { type: "string" },
     "cpu-prof": { type: "string" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -124,6 +128,7 @@ const rounds = number(flags.rounds, "BENCH_ROUNDS", flags.quick ? 2 : 3);
 const only = flags.only?.split(",");
 const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS;
 const profileDir = flags["cpu-prof"];
+const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? NODE_FLAGS;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), "akr-bench-"));
@@ -170,6 +175,7 @@ try {
       warmupSeconds: warmup,
       rounds,
       server: flags.dist ? "dist/cli.js (built)" : "src/cli/main.ts (type stripping)",
+      serverNodeFlags: nodeFlags,
       units: { time: "ms", memory: "bytes", rps: "requests per second" },
     },
     rows: summary,
@@ -183,7 +189,8 @@ try {
     process.stdout.write(
       `\n${load.tool}, 1 thread, ${load.connections} connections, ${load.seconds} s per run, ` +
         `${rounds} run(s) per row, ${process.version}, ${cpus().length} CPUs, ` +
-        `ours from ${report.meta.server}\n\n` +
+        `ours from ${report.meta.server} with node ${nodeFlags.join(" ") || "(no flags)"}` +
+        `${flags.pin ? ", pinned" : ""}\n\n` +
         `${formatTable(summary)}\n\n${formatTargets(targets)}\n`,
     );
   }
@@ -200,13 +207,15 @@ async function measure(
   // A fresh copy per run: the previous run's saves must not change what this one loads.
   const keysFile = row.keys === null ? null : join(dir, `${row.id}-${round}.json`);
   if (keysFile) await copyFile(seeds.get(row.keys as number) as string, keysFile);
-  const nodeArgs = profileDir
+  const profile = profileDir
     ? [
         "--cpu-prof",
         `--cpu-prof-dir=${profileDir}`,
         `--cpu-prof-name=${row.id}-${round}.cpuprofile`,
       ]
     : [];
+  // Our server runs with the flags the shipped binary carries (scripts/node-flags.ts).
+  const nodeArgs = row.entry === "cli" ? [...nodeFlags, ...profile] : profile;
   const entry = row.entry === "cli" ? paths.cli : here(`./servers/${row.entry}.ts`);
   const server = await startServerProcess(
     nodeArgs,

@@ -95,7 +95,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, keysFile: config.keysFile }, "api-key-rotator listening");
+  // Which Node, with which flags: what an operator comparing memory or speed needs to know.
+  logger.info(
+    { url, keysFile: config.keysFile, node: process.version, nodeFlags: process.execArgv },
+    "api-key-rotator listening",
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { NODE_FLAGS } from "../../scripts/node-flags.ts";
 import {
   addAndDispense,
   npmBuild,
@@ -51,6 +52,12 @@ describe("npm run build:binary", () => {
     });
     await addAndDispense(server.url, "sk-binary-key-000000000001");
     assert.doesNotMatch(server.stderr(), /Warning/);
+  });
+
+  test("runs with the Node flags it was built with, and says so when it starts", () => {
+    assert.ok(server, "needs the server of the previous test");
+    assert.deepEqual(server.listening.nodeFlags, NODE_FLAGS);
+    assert.equal(server.listening.node, process.version);
   });
 
   test("healthcheck exits 0 against the running server, 1 once it has stopped", async () => {

@@ -30,6 +30,8 @@ export interface ServerProcess {
   /** Base URL to send requests to (loopback, even when the server listens on 0.0.0.0). */
   readonly url: string;
   readonly child: ChildProcess;
+  /** The log entry that said it is listening. */
+  readonly listening: Readonly<Record<string, unknown>>;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
   /** SIGTERM, then the exit code (or signal name). */
@@ -57,10 +59,12 @@ export async function startServer(
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
   });
-  const listening = new Promise<string>((resolve, reject) => {
+  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === "api-key-rotator listening" && entry.url) resolve(entry.url);
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === "api-key-rotator listening" && typeof entry.url === "string") {
+        resolve(entry);
+      }
     });
     exited.then((code) => reject(new Error(`exited (${code}) before listening: ${stderr}`)));
   });
@@ -71,20 +75,21 @@ export async function startServer(
       LISTEN_DEADLINE_MS,
     );
   });
-  let listenUrl: string;
+  let entry: Record<string, unknown>;
   try {
-    listenUrl = await Promise.race([listening, deadline]);
+    entry = await Promise.race([listening, deadline]);
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
   } finally {
     clearTimeout(timer);
   }
-  const url = new URL(listenUrl);
+  const url = new URL(entry.url as string);
   if (url.hostname === "0.0.0.0") url.hostname = "127.0.0.1";
   return {
     url: url.origin,
     child,
+    listening: entry,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
