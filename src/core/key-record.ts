@@ -64,6 +64,14 @@ export interface KeyRecord
   wakeAt: number;
 }
 
+// Shared by every record with nothing reported yet (most keys): 56 bytes a key
+// saved. Frozen, so whatever counts on a record must first give it its own.
+const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invalid: 0, error: 0 });
+
+function hasOutcomes({ ok, rateLimited, invalid, error }: OutcomeCounts): boolean {
+  return ok + rateLimited + invalid + error > 0;
+}
+
 /**
  * The pool's record of `data`. Every field is written here, in one literal, so
  * each record is one object of one shape with its fields inline: a spread of
@@ -89,7 +97,7 @@ export function newRecord(data: KeyData, useSeq: number): KeyRecord {
     errorStreak: data.errorStreak,
     halfOpen: data.halfOpen,
     probeSentAt: data.probeSentAt,
-    outcomes: { ...data.outcomes },
+    outcomes: hasOutcomes(data.outcomes) ? { ...data.outcomes } : NO_OUTCOMES,
     useSeq,
     heapSlot: -1,
     randomSlot: -1,
