@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { pinnedTo } from "./server-process.ts";
 
 export type LoadTool = "wrk" | "autocannon";
 
@@ -9,8 +8,6 @@ export interface LoadOptions {
   readonly tool: LoadTool;
   readonly connections: number;
   readonly seconds: number;
-  /** The CPU the load generator is pinned to, or null to let the scheduler place it. */
-  readonly cpu: number | null;
 }
 
 /** One load run, as the load generator measured it. Latencies in milliseconds. */
@@ -44,13 +41,10 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
   return options.tool === "wrk" ? runWrk(url, options) : runAutocannon(url, options);
 }
 
-async function runWrk(
-  url: string,
-  { connections, seconds, cpu }: LoadOptions,
-): Promise<LoadResult> {
+async function runWrk(url: string, { connections, seconds }: LoadOptions): Promise<LoadResult> {
   // One thread, as the issue's ceilings were measured: the other core is the server's.
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", WRK_SCRIPT];
-  const out = await capture(pinnedTo(cpu, ["wrk", ...args, url]));
+  const out = await capture("wrk", [...args, url]);
   const line = out.split("\n").find((l) => l.startsWith("WRK_JSON "));
   if (!line) throw new Error(`wrk printed no report:\n${out}`);
   const r = JSON.parse(line.slice("WRK_JSON ".length)) as Record<string, number>;
@@ -69,7 +63,7 @@ async function runWrk(
 async function runAutocannon(url: string, options: LoadOptions): Promise<LoadResult> {
   const bin = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
   const args = ["-c", String(options.connections), "-d", String(options.seconds), "-j", url];
-  const out = await capture(pinnedTo(options.cpu, [process.execPath, bin, ...args]));
+  const out = await capture(process.execPath, [bin, ...args]);
   const r = JSON.parse(out) as {
     requests: { total: number };
     duration: number;
@@ -89,9 +83,9 @@ async function runAutocannon(url: string, options: LoadOptions): Promise<LoadRes
   };
 }
 
-function capture([command, ...args]: readonly string[]): Promise<string> {
+function capture(command: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command as string, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {

@@ -5,7 +5,6 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { NODE_FLAGS } from "../scripts/node-flags.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
 import {
@@ -21,9 +20,6 @@ import { startServerProcess } from "./server-process.ts";
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const CLI = here("../src/cli/main.ts");
 const HIGH = "1000000000";
-// With --pin: one core each, as the issue's ceilings assume (the server on one, the load on the other).
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
 
 interface Row extends RowSpec {
   readonly entry: "bare" | "koa-min" | "cli";
@@ -77,9 +73,8 @@ const USAGE = `npm run bench -- [options]
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
                        ${ROWS.map((row) => row.id).join(", ")}
-  --node-flags <flags> Node flags for our server, space-separated (default: the shipped binary's,
-                       ${NODE_FLAGS.join(" ")}; "" for none)
-  --pin                pin each server to CPU 0 and the load generator to CPU 1 (taskset)
+  --node-flags=<flags> Node flags for our server only, space-separated (default: none, as shipped),
+                       e.g. --node-flags=--max-semi-space-size=8
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
   --cpu-prof <dir>     write a V8 CPU profile of every server process into <dir>
   --json               print the figures as JSON instead of the table
@@ -95,7 +90,6 @@ const { values: flags } = parseArgs({
     tool: { type: "string" },
     only: { type: "string" },
     dist: { type: "boolean", default: false },
-    pin: { type: "boolean", default: false },
     "node-flags": { type: "string" },
     "cpu-prof": { type: "string" },
     json: { type: "boolean", default: false },
@@ -120,7 +114,6 @@ const load: LoadOptions = {
   tool: pickTool(flags.tool),
   connections: number(flags.connections, "BENCH_CONNECTIONS", 50),
   seconds: number(flags.duration, "BENCH_DURATION", flags.quick ? 2 : 8),
-  cpu: flags.pin ? LOAD_CPU : null,
 };
 const warmup = number(flags.warmup, "BENCH_WARMUP", flags.quick ? 1 : 2);
 // Three rounds: on a shared 2-core VM single runs of the same server differed by up to 2x.
@@ -128,7 +121,7 @@ const rounds = number(flags.rounds, "BENCH_ROUNDS", flags.quick ? 2 : 3);
 const only = flags.only?.split(",");
 const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS;
 const profileDir = flags["cpu-prof"];
-const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? NODE_FLAGS;
+const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), "akr-bench-"));
@@ -190,7 +183,7 @@ try {
       `\n${load.tool}, 1 thread, ${load.connections} connections, ${load.seconds} s per run, ` +
         `${rounds} run(s) per row, ${process.version}, ${cpus().length} CPUs, ` +
         `ours from ${report.meta.server} with node ${nodeFlags.join(" ") || "(no flags)"}` +
-        `${flags.pin ? ", pinned" : ""}\n\n` +
+        "\n\n" +
         `${formatTable(summary)}\n\n${formatTargets(targets)}\n`,
     );
   }
@@ -214,15 +207,10 @@ async function measure(
         `--cpu-prof-name=${row.id}-${round}.cpuprofile`,
       ]
     : [];
-  // Our server runs with the flags the shipped binary carries (scripts/node-flags.ts).
   const nodeArgs = row.entry === "cli" ? [...nodeFlags, ...profile] : profile;
   const entry = row.entry === "cli" ? paths.cli : here(`./servers/${row.entry}.ts`);
-  const server = await startServerProcess(
-    nodeArgs,
-    paths.probe,
-    entry,
-    (port) => argsOf(row, port, keysFile),
-    flags.pin ? SERVER_CPU : null,
+  const server = await startServerProcess(nodeArgs, paths.probe, entry, (port) =>
+    argsOf(row, port, keysFile),
   );
   try {
     const ready = await server.ask({ type: "memory" }, "memory");

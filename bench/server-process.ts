@@ -26,14 +26,13 @@ export async function startServerProcess(
   probe: string,
   entry: string,
   args: (port: number) => string[],
-  cpu: number | null = null,
 ): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = process.hrtime.bigint();
-  const command = [process.execPath, ...nodeArgs, "--import", probe, entry, ...args(port)];
-  const [file, ...rest] = pinnedTo(cpu, command);
-  const child = spawn(file as string, rest, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const child = spawn(process.execPath, [...nodeArgs, "--import", probe, entry, ...args(port)], {
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
   // The servers' own output (warnings, errors) goes to stderr, never into the report.
   child.stdout?.pipe(process.stderr);
   child.stderr?.pipe(process.stderr);
@@ -106,9 +105,4 @@ function freePort(): Promise<number> {
       socket.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
-}
-
-/** `command` run by taskset on one CPU (taskset execs it: same pid, same stdio), or as it is. */
-export function pinnedTo(cpu: number | null, command: readonly string[]): string[] {
-  return cpu === null ? [...command] : ["taskset", "-c", String(cpu), ...command];
 }
