@@ -1,10 +1,9 @@
 import { POOL_NAME } from "../core/key-format.ts";
 import { DEFAULT_POOL } from "../core/key-record.ts";
 import type { KeyLimits } from "../core/limits.ts";
+import { parseRfc3339 } from "../core/rfc3339.ts";
 import type { NewKey } from "../store/key-store.ts";
 import { ApiError } from "./api-error.ts";
-
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 function invalid(message: string): ApiError {
   return new ApiError(400, "invalid_body", message);
@@ -29,24 +28,9 @@ function limitsOf(value: unknown): KeyLimits | null {
   };
 }
 
-/**
- * The moment an RFC 3339 timestamp names, or NaN. Date.parse alone would read
- * 2026-02-30 as March 2 and 24:00 as the next midnight, so the date and time as
- * written must survive a round trip.
- */
-function rfc3339Ms(text: string): number {
-  const written = RFC3339.exec(text)?.[1];
-  if (written === undefined) return Number.NaN;
-  const asUtc = new Date(`${written}Z`);
-  if (Number.isNaN(asUtc.getTime()) || asUtc.toISOString().slice(0, 19) !== written) {
-    return Number.NaN;
-  }
-  return Date.parse(text);
-}
-
 function expiresAtOf(value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  const ms = typeof value === "string" ? rfc3339Ms(value) : Number.NaN;
+  const ms = typeof value === "string" ? parseRfc3339(value) : Number.NaN;
   if (!Number.isFinite(ms))
     throw invalid("expires_at must be an RFC 3339 timestamp such as 2026-12-31T00:00:00Z");
   return ms;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ID_PATTERN, keyFormatProblem, POOL_NAME } from "../core/key-format.ts";
 import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
+import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
 import {
@@ -55,14 +56,13 @@ export class EncryptionMismatchError extends KeysFileError {
   }
 }
 
-// RFC 3339, as chrono (the seed) and Date#toISOString write it; up to nanoseconds.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
 const timestamp = z
   .string()
-  .regex(RFC3339, "must be an RFC 3339 timestamp such as 2024-01-31T12:00:00Z")
-  .transform((text) => Date.parse(text))
-  .refine((ms) => Number.isFinite(ms), "is not a real date");
+  .transform((text) => parseRfc3339(text))
+  .refine(
+    (ms) => Number.isFinite(ms),
+    "must be an RFC 3339 timestamp of a real date, such as 2024-01-31T12:00:00Z",
+  );
 
 const count = z.int().nonnegative();
 
@@ -338,8 +338,7 @@ function isCount(value: unknown): value is number {
 /** `absent` passes through as itself; NaN means "not certainly a valid timestamp". */
 function quickTimestamp<T extends null | undefined>(value: unknown, absent: T): number | T {
   if (value === absent) return absent;
-  if (typeof value !== "string" || !RFC3339.test(value)) return Number.NaN;
-  return Date.parse(value);
+  return typeof value === "string" ? parseRfc3339(value) : Number.NaN;
 }
 
 // Most entries carry none of these fields, and then cost nothing more to read.

@@ -120,7 +120,17 @@ describe("a keys.json that cannot be trusted", () => {
     [
       "an impossible date",
       '[{"key": "sk-bad-date-000001", "last_used": "2026-13-45T99:00:00Z"}]',
-      /entry 0: field "last_used": is not a real date/,
+      /entry 0: field "last_used": must be an RFC 3339 timestamp of a real date/,
+    ],
+    [
+      "a date that does not exist",
+      '[{"key": "sk-bad-date-000001", "created_at": "2026-02-30T10:00:00Z"}]',
+      /entry 0: field "created_at": must be an RFC 3339 timestamp of a real date/,
+    ],
+    [
+      "a time past midnight",
+      '[{"key": "sk-bad-date-000001", "last_used": "2026-01-15T24:00:00Z"}]',
+      /entry 0: field "last_used": must be an RFC 3339 timestamp of a real date/,
     ],
     [
       "a duplicate key",
