@@ -74,6 +74,17 @@ export function classifyResult(value: unknown, nowMs: number = Date.now()): Clas
 }
 
 /**
+ * The caller cancelled the call (fetch's `AbortError`, the OpenAI and Anthropic SDKs'
+ * `APIUserAbortError`): nothing was learned about the key. A timeout (`TimeoutError`) is not
+ * this: the provider did not answer in time, which is an `error`.
+ */
+export function isAbort(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { name, constructor: type } = error as { name?: unknown; constructor?: { name?: unknown } };
+  return name === "AbortError" || type?.name === "APIUserAbortError";
+}
+
+/**
  * A thrown error is an `error`, unless it carries an HTTP status as SDK errors do (`status`, or
  * `response.status`): then it is classified like a Response with that status.
  */

@@ -2,7 +2,13 @@
 // server how it went, and take another key when the provider refused this one. Only the
 // client's public methods are used, so it works with any KeyRotatorClient.
 
-import { type Classified, classifyError, classifyResult, isResponseLike } from "./outcome.ts";
+import {
+  type Classified,
+  classifyError,
+  classifyResult,
+  isAbort,
+  isResponseLike,
+} from "./outcome.ts";
 import type { ApiKeyResult, KeyRotatorClient, KeyUse, WithApiKeyOptions } from "./types.ts";
 
 const DEFAULT_RETRIES = 2;
@@ -79,6 +85,8 @@ export async function runWithApiKey<T>(
     if (previous !== undefined && !previous.threw) discard(previous.value);
 
     const result = await attempt(fn, key, index);
+    // Cancelled by the caller: reporting an error would count against a key that did nothing wrong.
+    if (result.threw && isAbort(result.error)) throw result.error;
     const classified = result.threw ? classifyError(result.error) : classifyResult(result.value);
     // Awaited, so the server rests or disables this key before the retry asks for another.
     await report(client, key.id, classified, options.onReportError);

@@ -65,3 +65,51 @@ describe("withApiKey against the real dispenser", () => {
     }
   });
 });
+
+describe("withApiKey when the caller cancels", () => {
+  it("rethrows the abort and reports nothing: a cancelled call says nothing against the key", async () => {
+    const dispenser = await startTestServer({ clientToken: [CLIENT_TOKEN], rpm: "100" });
+    // A provider that never answers: only the caller's abort ends the call.
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1/models`;
+    try {
+      await dispenser.request("/add", { method: "POST", json: { key: GOOD } });
+      const client = createClient({ baseUrl: dispenser.url, token: CLIENT_TOKEN });
+      const cancel = new AbortController();
+      const call = client.withApiKey((key) =>
+        fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: cancel.signal }),
+      );
+      cancel.abort();
+      await assert.rejects(call, { name: "AbortError" });
+
+      // A class named like the SDKs' abort error is recognised the same way.
+      class APIUserAbortError extends Error {}
+      await assert.rejects(
+        client.withApiKey(() => {
+          throw new APIUserAbortError("Request was aborted.");
+        }),
+        APIUserAbortError,
+      );
+      const [key] = await (await dispenser.request("/keys")).json();
+      assert.deepEqual(key.outcomes, { ok: 0, rate_limited: 0, invalid: 0, error: 0 });
+
+      // A timeout is the provider's failure, not the caller's choice: it is reported as an error.
+      await assert.rejects(
+        client.withApiKey((k) =>
+          fetch(url, {
+            headers: { authorization: `Bearer ${k}` },
+            signal: AbortSignal.timeout(50),
+          }),
+        ),
+        { name: "TimeoutError" },
+      );
+      const [after] = await (await dispenser.request("/keys")).json();
+      assert.deepEqual(after.outcomes, { ok: 0, rate_limited: 0, invalid: 0, error: 1 });
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+      await dispenser.stop();
+    }
+  });
+});
