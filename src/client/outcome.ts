@@ -68,6 +68,16 @@ export function isResponseLike(value: unknown): value is Pick<Response, "status"
   );
 }
 
+/**
+ * google.rpc.RetryInfo's `retryDelay` ("34s", "1.5s") as whole seconds, rounded up: Gemini sends
+ * it in a 429's body instead of a Retry-After header, and Google's SDK puts that body in its
+ * error's message. (A returned Response's body is the caller's: it is not read for this.)
+ */
+export function parseRetryDelay(text: string): number | undefined {
+  const seconds = /"retryDelay"\s*:\s*"(\d{1,9}(?:\.\d{1,9})?)s"/.exec(text)?.[1];
+  return seconds === undefined ? undefined : Math.ceil(Number(seconds));
+}
+
 /** A returned `Response` is classified by its status; any other returned value is `ok`. */
 export function classifyResult(value: unknown, nowMs: number = Date.now()): Classified {
   return isResponseLike(value) ? fromStatus(value.status, value.headers, nowMs) : { outcome: "ok" };
@@ -93,5 +103,14 @@ export function classifyError(error: unknown, nowMs: number = Date.now()): Class
   const own = field(error, "status");
   const status = typeof own === "number" ? own : field(response, "status");
   if (typeof status !== "number") return { outcome: "error" };
-  return fromStatus(status, field(error, "headers") ?? field(response, "headers"), nowMs);
+  const classified = fromStatus(
+    status,
+    field(error, "headers") ?? field(response, "headers"),
+    nowMs,
+  );
+  if (classified.outcome !== "rate_limited" || classified.retryAfter !== undefined)
+    return classified;
+  const message = field(error, "message");
+  const retryAfter = typeof message === "string" ? parseRetryDelay(message) : undefined;
+  return retryAfter === undefined ? classified : { ...classified, retryAfter };
 }

@@ -53,10 +53,14 @@ export async function testKey({
       signal: AbortSignal.timeout(timeoutMs),
     });
     const marker = response.status === 400 ? preset.invalidKeyMarker : undefined;
+    // A 429 without Retry-After may say how long in its body (Gemini's RetryInfo).
+    const readBody =
+      marker !== undefined || (response.status === 429 && !response.headers.has("retry-after"));
     // Otherwise the body says nothing we use: dropping it frees the connection.
-    if (marker === undefined) await response.body?.cancel();
-    const markedInvalid = marker !== undefined && (await leadingText(response)).includes(marker);
-    return classify(response, markedInvalid, host, now());
+    if (!readBody) await response.body?.cancel();
+    const body = readBody ? await leadingText(response) : "";
+    const markedInvalid = marker !== undefined && body.includes(marker);
+    return classify(response, markedInvalid, body, host, now());
   } catch (error) {
     return {
       outcome: "error",
@@ -70,6 +74,7 @@ export async function testKey({
 function classify(
   response: Response,
   markedInvalid: boolean,
+  body: string,
   host: string,
   now: number,
 ): KeyTestResult {
@@ -79,7 +84,7 @@ function classify(
   if (status >= 200 && status < 300)
     return answer("ok", `${host} accepted the key (HTTP ${status})`);
   if (status === 429) {
-    const retryAfterMs = retryAfter(response.headers.get("retry-after"), now);
+    const retryAfterMs = retryAfter(response.headers.get("retry-after"), now) ?? retryDelay(body);
     const retry = retryAfterMs === null ? "" : `; retry in ${Math.ceil(retryAfterMs / 1000)} s`;
     return answer(
       "rate_limited",
@@ -105,6 +110,15 @@ function retryAfter(value: string | null, now: number): number | null {
   // Every HTTP-date form starts with a day name; Date.parse alone would take "1.5" for a date.
   const date = /^[A-Za-z]+,? /.test(text) ? Date.parse(text) : Number.NaN;
   return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/**
+ * google.rpc.RetryInfo's `retryDelay` ("34s", "1.5s") in ms, as Gemini sends it in a 429's body
+ * instead of a Retry-After header; null when the body has none.
+ */
+function retryDelay(body: string): number | null {
+  const seconds = /"retryDelay"\s*:\s*"(\d{1,9}(?:\.\d{1,9})?)s"/.exec(body)?.[1];
+  return seconds === undefined ? null : Math.ceil(Number(seconds) * 1000);
 }
 
 async function leadingText(response: Response): Promise<string> {

@@ -643,4 +643,27 @@ describe("classification", () => {
       { outcome: "rate_limited", retryAfter: 4 },
     );
   });
+
+  test("a 429 error with no Retry-After: Gemini's RetryInfo in the message, rounded up", () => {
+    // @google/genai's ApiError: the status, and the provider's JSON body as its message.
+    const body = {
+      error: {
+        code: 429,
+        status: "RESOURCE_EXHAUSTED",
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "33.4s" }],
+      },
+    };
+    const error = Object.assign(new Error(JSON.stringify(body)), { name: "ApiError", status: 429 });
+    assert.deepEqual(classifyError(error), { outcome: "rate_limited", retryAfter: 34 });
+    // The header, when there is one, wins.
+    const both = Object.assign(new Error(JSON.stringify(body)), {
+      status: 429,
+      headers: { "retry-after": "5" },
+    });
+    assert.deepEqual(classifyError(both), { outcome: "rate_limited", retryAfter: 5 });
+    assert.deepEqual(classifyError(Object.assign(new Error("quota"), { status: 429 })), {
+      outcome: "rate_limited",
+      retryAfter: undefined,
+    });
+  });
 });

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 export type Behaviour =
   | { readonly answer: "ok" }
   | { readonly answer: "invalid" }
-  | { readonly answer: "rate_limited"; readonly retryAfter?: string }
+  | { readonly answer: "rate_limited"; readonly retryAfter?: string; readonly retryDelay?: string }
   | {
       readonly answer: "status";
       readonly status: number;
@@ -108,6 +108,25 @@ const PROTOCOLS: Record<string, Protocol> = {
   },
 };
 
+/** Gemini (and Google APIs generally) say how long to wait in the body, as a RetryInfo detail. */
+function rateLimitedBody(retryDelay: string | undefined): object {
+  if (retryDelay === undefined) return { error: { message: "Rate limit reached" } };
+  return {
+    error: {
+      code: 429,
+      message: "Resource has been exhausted (e.g. check quota).",
+      status: "RESOURCE_EXHAUSTED",
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+          violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_requests" }],
+        },
+        { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay },
+      ],
+    },
+  };
+}
+
 /** A local stand-in for the providers' model-listing endpoints, answering per key. */
 export async function startFakeProvider(keys: Record<string, Behaviour>): Promise<FakeProvider> {
   const requests: SeenRequest[] = [];
@@ -132,7 +151,7 @@ export async function startFakeProvider(keys: Record<string, Behaviour>): Promis
         const headers: Record<string, string> = behaviour.retryAfter
           ? { "retry-after": behaviour.retryAfter }
           : {};
-        return send(response, 429, { error: { message: "Rate limit reached" } }, headers);
+        return send(response, 429, rateLimitedBody(behaviour.retryDelay), headers);
       }
       case "status":
         return send(

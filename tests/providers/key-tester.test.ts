@@ -20,6 +20,8 @@ const NOT_FOUND = "sk-test-not-found-000000000";
 const BAD_REQUEST = "sk-test-bad-request-0000000";
 const REDIRECTED = "sk-test-redirected-00000000";
 const UNKNOWN = "sk-test-unknown-00000000000";
+const LIMITED_GEMINI = "sk-test-limited-gemini-0000";
+const LIMITED_BOTH = "sk-test-limited-both-000000";
 
 // Whole seconds: an HTTP-date has no milliseconds.
 const NOW = Date.parse("2026-03-01T12:00:00.000Z");
@@ -34,6 +36,8 @@ before(async () => {
     [LIMITED_UNTIL]: { answer: "rate_limited", retryAfter: new Date(NOW + 120_000).toUTCString() },
     [LIMITED_VAGUE]: { answer: "rate_limited" },
     [LIMITED_GARBLED]: { answer: "rate_limited", retryAfter: "1.5" },
+    [LIMITED_GEMINI]: { answer: "rate_limited", retryDelay: "34.2s" },
+    [LIMITED_BOTH]: { answer: "rate_limited", retryAfter: "5", retryDelay: "34s" },
     [DOWN]: { answer: "status", status: 503 },
     [FORBIDDEN]: { answer: "status", status: 403 },
     [NOT_FOUND]: { answer: "status", status: 404 },
@@ -155,6 +159,17 @@ describe("429 is rate_limited, with the provider's Retry-After", () => {
   test("as an HTTP-date, counted from now", async () => {
     const result = await tested(LIMITED_UNTIL);
     assert.deepEqual([result.outcome, result.retryAfterMs], ["rate_limited", 120_000]);
+  });
+
+  test("Gemini's RetryInfo in the body when there is no header, rounded up to the ms", async () => {
+    const result = await tested(LIMITED_GEMINI, { provider: "gemini", baseUrl: fake.base.gemini });
+    assert.deepEqual([result.outcome, result.retryAfterMs], ["rate_limited", 34_200]);
+    assert.match(result.message, /retry in 35 s$/);
+  });
+
+  test("the header first when both are sent", async () => {
+    const result = await tested(LIMITED_BOTH, { provider: "gemini", baseUrl: fake.base.gemini });
+    assert.deepEqual([result.outcome, result.retryAfterMs], ["rate_limited", 5_000]);
   });
 
   test("absent or unreadable: null", async () => {
