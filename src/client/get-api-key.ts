@@ -111,10 +111,20 @@ const KEY_REQUEST = { label: "key request", ErrorClass: KeyUnavailableError as E
 const REPORT = { label: "report", ErrorClass: ReportError as ErrorClass };
 type RequestKind = typeof KEY_REQUEST;
 
+// The server takes fractions of a second; a timer cannot run for more than this.
+const MAX_WAIT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
 function invalidWait(wait: number): RangeError | undefined {
-  return Number.isSafeInteger(wait) && wait >= 0
+  return Number.isFinite(wait) && wait >= 0 && wait <= MAX_WAIT_SECONDS
     ? undefined
-    : new RangeError("api-key-rotator client: wait must be a whole number of seconds >= 0");
+    : new RangeError(
+        `api-key-rotator client: wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+      );
+}
+
+/** `wait` as the server reads it: plain decimal digits, to the millisecond ("1.5", never "1e-7"); "0" for less than half a millisecond. */
+function waitParam(wait: number): string {
+  return wait.toFixed(3).replace(/\.?0+$/, "");
 }
 
 /** Settles with `pending`, or rejects as soon as `signal` aborts (without cancelling `pending`). */
@@ -324,7 +334,7 @@ class Client implements KeyRotatorClient {
         ? undefined
         : this.#timeoutMs + wait * 1000;
     const { response, text } = await this.#exchange(
-      wait === 0 ? slot.url : `${slot.url}&wait=${wait}`,
+      waitParam(wait) === "0" ? slot.url : `${slot.url}&wait=${waitParam(wait)}`,
       {
         method: "GET",
         headers: this.#headers,

@@ -38,8 +38,9 @@ export interface KeyRequestOptions {
   /** Ask for a key from this pool. Omitted from the request when not given. */
   pool?: string | undefined;
   /**
-   * Whole seconds the server may hold the request until a key is free (default 0: answer at
-   * once). A fresh cached key is still used. The request's timeout grows by this much.
+   * Seconds (fractions too, to the millisecond) the server may hold the request until a key is
+   * free (default 0: answer at once). A fresh cached key is still used. The request's timeout
+   * grows by this much.
    */
   wait?: number | undefined;
   /**

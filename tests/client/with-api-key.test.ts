@@ -416,7 +416,7 @@ describe("withApiKey", () => {
     ]);
   });
 
-  test("retries and wait must be whole numbers >= 0; nothing is asked then", async (t) => {
+  test("retries must be a whole number >= 0, wait a finite number >= 0; nothing is asked then", async (t) => {
     const { dispenser, client } = await setup(t, ["sk-A"]);
 
     await assert.rejects(
@@ -427,12 +427,26 @@ describe("withApiKey", () => {
       client.withApiKey(() => 1, { retries: 1.5 }),
       RangeError,
     );
-    await assert.rejects(
-      client.withApiKey(() => 1, { wait: 0.5 }),
-      RangeError,
-    );
-    await assert.rejects(client.getKey("auto", { wait: -1 }), RangeError);
+    for (const wait of [-1, Number.NaN, Number.POSITIVE_INFINITY, 3e9]) {
+      await assert.rejects(
+        client.withApiKey(() => 1, { wait }),
+        RangeError,
+        String(wait),
+      );
+      await assert.rejects(client.getKey("auto", { wait }), RangeError, String(wait));
+    }
     assert.equal(dispenser.nextUrls.length, 0);
+  });
+
+  test("a wait in fractions of a second goes to the server to the millisecond", async (t) => {
+    const { dispenser, client } = await setup(t, ["sk-A"]);
+    await client.getKey("auto", { wait: 0.25, fresh: true });
+    await client.getKey("auto", { wait: 1e-7, fresh: true });
+    await client.getKey("auto", { wait: 2.0004, fresh: true });
+    assert.deepEqual(
+      dispenser.nextUrls.map((url) => new URL(url, "http://x").searchParams.get("wait")),
+      ["0.25", null, "2"],
+    );
   });
 });
 
