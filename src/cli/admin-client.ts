@@ -1,4 +1,5 @@
 import type { keyJson, statsJson } from "../http/key-json.ts";
+import type { KeyTestOutcome } from "../providers/key-tester.ts";
 import { UsageError } from "./exit-codes.ts";
 
 export type KeyJson = ReturnType<typeof keyJson>;
@@ -15,6 +16,17 @@ export interface BulkJson {
   skipped_count: number;
   added: (KeyJson & { index: number })[];
   skipped: { index: number; reason: "invalid" | "duplicate"; error?: string; id?: string }[];
+}
+
+/** The answer of POST /keys/:key/test (src/http/key-test-route.ts). */
+export interface KeyTestJson {
+  id: string;
+  outcome: KeyTestOutcome;
+  /** The provider's HTTP status; null when it did not answer. */
+  status: number | null;
+  /** Seconds, from the provider's Retry-After. */
+  retry_after: number | null;
+  message: string;
 }
 
 export interface AdminClientOptions {
@@ -83,6 +95,11 @@ export class AdminClient {
 
   reactivate(ref: string): Promise<KeyJson> {
     return this.#call("POST", `reactivate/${keyRef(ref)}`);
+  }
+
+  /** Asks the server to check the key with its pool's provider (and record the outcome). */
+  testKey(ref: string): Promise<KeyTestJson> {
+    return this.#call("POST", `keys/${keyRef(ref)}/test`);
   }
 
   stats(): Promise<StatsJson> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { KeyTestJson } from "../../src/cli/keys-test-command.ts";
+import type { KeyTestJson } from "../../src/cli/admin-client.ts";
 import { type FakeProvider, startFakeProvider } from "../providers/fake-provider.ts";
 import {
   ADMIN_TOKEN,
