@@ -4,13 +4,11 @@
 // the in-repo client, to check the wiring a user copies.
 
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import { registerHooks } from "node:module";
-import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
 import { createChatHandler } from "../../examples/nextjs/app/api/chat/chat-handler.ts";
 import { createClient } from "../../src/client/index.ts";
+import { startFakeOpenAI } from "../helpers/fake-openai.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 const KEYS = ["sk-next-alpha-0123456789", "sk-next-bravo-0123456789", "sk-next-charlie-012345678"];
@@ -23,107 +21,6 @@ registerHooks({
   resolve: (specifier, context, nextResolve) =>
     nextResolve(specifier === "api-key-rotator/client" ? IN_REPO_CLIENT : specifier, context),
 });
-
-interface UpstreamCall {
-  readonly key: string;
-  readonly body: unknown;
-}
-
-interface ChatBody {
-  readonly model: string;
-  readonly messages: readonly { readonly content: string }[];
-}
-
-interface FakeOpenAI {
-  /** Base URL, as OPENAI_BASE_URL takes it (ends in /v1). */
-  readonly baseUrl: string;
-  readonly calls: UpstreamCall[];
-  /** The completions it answered with, in order. */
-  readonly answers: unknown[];
-  /** Settles when a request asking "hold" arrives: that one is never answered. */
-  readonly holding: Promise<void>;
-  /** Settles when the caller of the held request hangs up. */
-  readonly heldHungUp: Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * Answers `POST /v1/chat/completions` as OpenAI does: a completion for the keys in `valid`, the
- * 401 `invalid_api_key` error for any other. Its 401 message quotes the whole key (OpenAI's
- * quotes part of it), so a handler that passed provider errors on would leak it here.
- */
-async function startFakeOpenAI(valid: ReadonlySet<string>): Promise<FakeOpenAI> {
-  const calls: UpstreamCall[] = [];
-  const answers: unknown[] = [];
-  const holding = Promise.withResolvers<void>();
-  const heldHungUp = Promise.withResolvers<void>();
-  const server: Server = createServer(async (req, res) => {
-    if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
-      res.writeHead(404).end();
-      return;
-    }
-    const body = JSON.parse(await readBody(req)) as ChatBody;
-    const auth = req.headers.authorization ?? "";
-    const key = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
-    calls.push({ key, body });
-    if (body.messages.at(-1)?.content === "hold") {
-      res.on("close", () => heldHungUp.resolve());
-      holding.resolve();
-      return;
-    }
-    res.setHeader("content-type", "application/json");
-    if (!valid.has(key)) {
-      res.writeHead(401).end(
-        JSON.stringify({
-          error: {
-            message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-            type: "invalid_request_error",
-            param: null,
-            code: "invalid_api_key",
-          },
-        }),
-      );
-      return;
-    }
-    const answer = {
-      id: `chatcmpl-fake-${calls.length}`,
-      object: "chat.completion",
-      created: 1_768_471_230,
-      model: body.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: `answer number ${calls.length}` },
-          finish_reason: "stop",
-        },
-      ],
-      usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
-    };
-    answers.push(answer);
-    res.writeHead(200).end(JSON.stringify(answer));
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    calls,
-    answers,
-    holding: holding.promise,
-    heldHungUp: heldHungUp.promise,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = "";
-  for await (const chunk of req.setEncoding("utf8")) text += chunk;
-  return text;
-}
 
 /** The real dispenser, requiring a client token, with `keys` in its pool. */
 async function dispenser(keys: readonly string[]): Promise<TestServer> {

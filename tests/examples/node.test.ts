@@ -5,11 +5,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { describe, test } from "node:test";
 import { previewOf } from "../../src/core/secret.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 const SCRIPT = new URL("../../examples/node.ts", import.meta.url).pathname;
@@ -23,69 +22,9 @@ const RESOLVE_CLIENT_IN_REPO = `data:text/javascript,${encodeURIComponent(
 const KEYS = ["sk-node-alpha-0123456789", "sk-node-bravo-0123456789", "sk-node-charlie-01234567"];
 const CLIENT_TOKEN = "client-token-for-node-example-0";
 
-interface FakeOpenAI {
-  /** The chat completions endpoint, as TARGET_URL takes it. */
-  readonly url: string;
-  /** The Bearer key of every request, in order. */
-  readonly keys: string[];
-  close(): Promise<void>;
-}
-
-/**
- * OpenAI's `POST /v1/chat/completions`: a completion for keys in `valid`, the 401
- * `invalid_api_key` error, quoting the whole key, for any other.
- */
-async function startFakeOpenAI(valid: ReadonlySet<string>): Promise<FakeOpenAI> {
-  const keys: string[] = [];
-  const server: Server = createServer(async (req, res) => {
-    if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
-      res.writeHead(404).end();
-      return;
-    }
-    let text = "";
-    for await (const chunk of req.setEncoding("utf8")) text += chunk;
-    const { model } = JSON.parse(text) as { model: string };
-    const key = (req.headers.authorization ?? "").replace(/^Bearer /, "");
-    keys.push(key);
-    res.setHeader("content-type", "application/json");
-    if (!valid.has(key)) {
-      res.writeHead(401).end(
-        JSON.stringify({
-          error: {
-            message: `Incorrect API key provided: ${key}.`,
-            type: "invalid_request_error",
-            param: null,
-            code: "invalid_api_key",
-          },
-        }),
-      );
-      return;
-    }
-    res.writeHead(200).end(
-      JSON.stringify({
-        id: `chatcmpl-fake-${keys.length}`,
-        object: "chat.completion",
-        created: 1_768_471_230,
-        model,
-        choices: [
-          { index: 0, message: { role: "assistant", content: "Hello." }, finish_reason: "stop" },
-        ],
-        usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
-      }),
-    );
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    keys,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** The Bearer key of every request the fake OpenAI got, in order. */
+function keysSeen(openai: FakeOpenAI): string[] {
+  return openai.calls.map((call) => call.key);
 }
 
 interface Dispenser {
@@ -177,12 +116,12 @@ describe("examples/node.ts", () => {
     const run = await runExample({
       API_KEY_ROTATOR_URL: rotator.url,
       API_KEY_ROTATOR_TOKEN: CLIENT_TOKEN,
-      TARGET_URL: openai.url,
+      TARGET_URL: openai.chatUrl,
       CALLS: "9",
     });
 
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(openai.keys, [...KEYS, ...KEYS, ...KEYS]);
+    assert.deepEqual(keysSeen(openai), [...KEYS, ...KEYS, ...KEYS]);
     assert.match(run.stdout, /^tally: 9 of 9 calls over 3 keys$/m);
     assert.deepEqual(
       tallyOf(run.stdout),
@@ -208,7 +147,7 @@ describe("examples/node.ts", () => {
       {
         API_KEY_ROTATOR_URL: rotator.url,
         API_KEY_ROTATOR_TOKEN: CLIENT_TOKEN,
-        TARGET_URL: openai.url,
+        TARGET_URL: openai.chatUrl,
         CALLS: "3",
         MAX_WAIT_SECONDS: "1",
       },
@@ -225,7 +164,7 @@ describe("examples/node.ts", () => {
       run.stdout,
       /^no key \(no_key_available\): waiting 1 s \(the rotator said 60 s\)$/m,
     );
-    assert.deepEqual(openai.keys, KEYS);
+    assert.deepEqual(keysSeen(openai), KEYS);
     assert.deepEqual(
       tallyOf(run.stdout),
       new Map(
@@ -248,7 +187,7 @@ describe("examples/node.ts", () => {
     const run = await runExample({
       API_KEY_ROTATOR_URL: rotator.url,
       API_KEY_ROTATOR_TOKEN: CLIENT_TOKEN,
-      TARGET_URL: openai.url,
+      TARGET_URL: openai.chatUrl,
       MAX_WAIT_SECONDS: "0",
     });
 
@@ -256,7 +195,7 @@ describe("examples/node.ts", () => {
     assert.equal(run.stdout.match(/^no key \(no_key_available\): waiting 0 s/gm)?.length, 4);
     assert.match(run.stderr, /^stopped: .*HTTP 503 \(no_key_available\)/m);
     assert.match(run.stdout, /^tally: 0 of 10 calls over 0 keys$/m);
-    assert.deepEqual(openai.keys, []);
+    assert.deepEqual(keysSeen(openai), []);
   });
 
   test("a key the provider refuses is tallied by status, without its key, and exits 1", async (t) => {
@@ -270,7 +209,7 @@ describe("examples/node.ts", () => {
     const run = await runExample({
       API_KEY_ROTATOR_URL: rotator.url,
       API_KEY_ROTATOR_TOKEN: CLIENT_TOKEN,
-      TARGET_URL: openai.url,
+      TARGET_URL: openai.chatUrl,
       CALLS: "6",
     });
 
@@ -300,7 +239,7 @@ describe("examples/node.ts", () => {
     const run = await runExample({
       API_KEY_ROTATOR_URL: rotator.url,
       API_KEY_ROTATOR_TOKEN: CLIENT_TOKEN,
-      TARGET_URL: openai.url,
+      TARGET_URL: openai.chatUrl,
       CALLS: "3",
     });
 
@@ -328,13 +267,13 @@ describe("examples/node.ts", () => {
     const run = await runExample({
       API_KEY_ROTATOR_URL: rotator.url,
       API_KEY_ROTATOR_TOKEN: wrong,
-      TARGET_URL: openai.url,
+      TARGET_URL: openai.chatUrl,
     });
 
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^stopped: .*HTTP 401 \(unauthorized\)/m);
     assert.doesNotMatch(run.stdout, /^no key/m);
     assert.ok(!run.stdout.includes(wrong) && !run.stderr.includes(wrong));
-    assert.deepEqual(openai.keys, []);
+    assert.deepEqual(keysSeen(openai), []);
   });
 });
