@@ -50,6 +50,21 @@ export interface PoolStats {
   readonly outcomes: Readonly<Record<"ok" | "rateLimited" | "invalid" | "error", number>>;
 }
 
+/** A key being loaded has the key string (`field: "key"`) or the id of one loaded before it. */
+export class DuplicateKeyError extends Error {
+  override name = "DuplicateKeyError";
+  readonly field: "key" | "id";
+
+  constructor(field: "key" | "id", id: string) {
+    super(field === "key" ? `key ${id} repeats a key loaded before it` : `id ${id} is taken`);
+    this.field = field;
+  }
+}
+
+export function duplicateOf(data: KeyData, sameSecret: boolean): DuplicateKeyError {
+  return new DuplicateKeyError(sameSecret ? "key" : "id", data.id);
+}
+
 const lruBefore = (a: KeyRecord, b: KeyRecord): boolean => {
   const aUsed = a.lastUsed ?? Number.NEGATIVE_INFINITY;
   const bUsed = b.lastUsed ?? Number.NEGATIVE_INFINITY;
@@ -113,7 +128,8 @@ export class KeyPool {
   /** `load` for one key. */
   loadKey(data: KeyData, now: number): void {
     this.#rollGlobal(now);
-    if (this.#insert(data, now) === null) throw new Error(`duplicate key ${data.id} while loading`);
+    if (this.#insert(data, now) === null)
+      throw duplicateOf(data, this.#bySecret.has(data.secret.reveal()));
     this.#globalMinuteCount += minuteCountAt(data, now);
     this.#globalDayCount += dayCountAt(data, now);
   }

@@ -1,6 +1,7 @@
 import {
   type AcquireResult,
   type AddResult,
+  duplicateOf,
   KeyPool,
   type PoolStats,
   type SelectionMode,
@@ -35,11 +36,10 @@ export class PoolSet {
 
   /** Adds a saved key as it was, counts included: not a change to save. */
   loadKey(key: KeyData, now: number): void {
-    // The key's own pool refuses a duplicate of its own keys; the others are asked here.
+    // Ids and key strings are one namespace (either may name a key in a path), across pools.
     for (const pool of this.#pools.values()) {
-      if (pool.name !== key.pool && (pool.find(key.secret.reveal()) ?? pool.find(key.id))) {
-        throw new Error(`duplicate key ${key.id} while loading`);
-      }
+      const sameSecret = pool.find(key.secret.reveal()) !== undefined;
+      if (sameSecret || pool.find(key.id)) throw duplicateOf(key, sameSecret);
     }
     this.#pool(key.pool).loadKey(key, now);
   }

@@ -129,7 +129,9 @@ const EXTENSION_FIELDS = Object.keys(extensionSchema.shape);
 /**
  * Decodes a keys.json fed in chunks, one entry at a time, so a large file is
  * never held or parsed whole. Throws KeysFileError (naming the file and the
- * entry) at the first thing wrong.
+ * entry) at the first thing wrong with an entry. Whether an entry repeats an
+ * earlier key or id is for whoever collects them (the pools, or decodeKeysFile):
+ * they hold the keys already, and a second set of 100,000 here cost start-up time.
  */
 export class KeysFileDecoder {
   readonly #fileName: string;
@@ -137,8 +139,6 @@ export class KeysFileDecoder {
   readonly #newId: () => string;
   readonly #cipher: KeyCipher | null;
   readonly #splitter = new JsonArraySplitter();
-  readonly #seenKeys = new Set<string>();
-  readonly #seenIds = new Set<string>();
   #index = 0;
 
   constructor(fileName: string, now: number, newId: () => string, cipher: KeyCipher | null) {
@@ -185,23 +185,11 @@ export class KeysFileDecoder {
     const parsed = parseEntryQuickly(entry) ?? parseEntry(entry, fileName, index);
     const ext = parseExtension(entry, fileName, index);
     const data = toKeyData(parsed, ext, secret, this.#now, this.#newId);
-    if (this.#seenKeys.has(data.secret.reveal())) {
-      throw new KeysFileError(
-        `${fileName}: entry ${index}: the same key appears earlier in the file`,
-      );
-    }
-    if (this.#seenIds.has(data.id)) {
-      throw new KeysFileError(
-        `${fileName}: entry ${index}: id "${data.id}" appears earlier in the file`,
-      );
-    }
-    this.#seenKeys.add(data.secret.reveal());
-    this.#seenIds.add(data.id);
     return data;
   }
 }
 
-/** A whole keys.json in memory, decoded at once. */
+/** A whole keys.json in memory, decoded at once, each key and id checked to be unique. */
 export function decodeKeysFile(
   bytes: Buffer,
   fileName: string,
@@ -212,7 +200,22 @@ export function decodeKeysFile(
   const decoder = new KeysFileDecoder(fileName, now, newId, cipher);
   const keys = decoder.push(bytes);
   decoder.end();
+  const secrets = new Set<string>();
+  const ids = new Set<string>();
+  keys.forEach((key, index) => {
+    const field = secrets.has(key.secret.reveal()) ? "key" : ids.has(key.id) ? "id" : null;
+    if (field)
+      throw new KeysFileError(`${fileName}: entry ${index}: ${duplicateMessage(field, key.id)}`);
+    secrets.add(key.secret.reveal());
+    ids.add(key.id);
+  });
   return keys;
+}
+
+export function duplicateMessage(field: "key" | "id", id: string): string {
+  return field === "key"
+    ? "the same key appears earlier in the file"
+    : `id "${id}" appears earlier in the file`;
 }
 
 /**

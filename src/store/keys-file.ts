@@ -2,9 +2,15 @@ import { type FileHandle, open, readdir, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import writeFileAtomic from "write-file-atomic";
+import { DuplicateKeyError } from "../core/key-pool.ts";
 import type { KeyData } from "../core/key-record.ts";
 import type { KeyCipher } from "./key-cipher.ts";
-import { encodeEntry, KeysFileDecoder, KeysFileError } from "./keys-file-codec.ts";
+import {
+  duplicateMessage,
+  encodeEntry,
+  KeysFileDecoder,
+  KeysFileError,
+} from "./keys-file-codec.ts";
 
 // Encoding yields to the event loop between chunks so a save of 100,000 keys
 // never holds up /next for long: a chunk this size takes about a millisecond.
@@ -31,12 +37,13 @@ export class KeysFile {
   }
 
   /**
-   * Reads the file a chunk at a time and hands its keys to `onKeys` as they
-   * are decoded. A missing file is created empty; an unreadable or invalid one
-   * is refused untouched (the promise rejects at the first bad entry, after
-   * `onKeys` may have seen the ones before it).
+   * Reads the file a chunk at a time and hands each key to `onKey` as it is
+   * decoded. A missing file is created empty; an unreadable or invalid one is
+   * refused untouched (the promise rejects at the first bad entry, after
+   * `onKey` may have seen the ones before it). `onKey` refuses a key that
+   * repeats an earlier one by throwing DuplicateKeyError; the refusal names the entry.
    */
-  async load(now: number, newId: () => string, onKeys: (keys: KeyData[]) => void): Promise<void> {
+  async load(now: number, newId: () => string, onKey: (key: KeyData) => void): Promise<void> {
     await this.#removeStaleTempFiles();
     let file: FileHandle;
     try {
@@ -49,6 +56,7 @@ export class KeysFile {
     const decoder = new KeysFileDecoder(this.path, now, newId, this.#cipher);
     const chunk = Buffer.allocUnsafe(READ_CHUNK);
     let size = 0;
+    let index = 0;
     try {
       for (;;) {
         const { bytesRead } = await file.read(chunk, 0, READ_CHUNK).catch((error: unknown) => {
@@ -56,7 +64,9 @@ export class KeysFile {
         });
         if (bytesRead === 0) break;
         size += bytesRead;
-        onKeys(decoder.push(chunk.subarray(0, bytesRead)));
+        for (const key of decoder.push(chunk.subarray(0, bytesRead))) {
+          handOver(onKey, key, this.path, index++);
+        }
       }
       decoder.end();
     } finally {
@@ -162,6 +172,15 @@ class ByteBuffer {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function handOver(onKey: (key: KeyData) => void, key: KeyData, path: string, index: number): void {
+  try {
+    onKey(key);
+  } catch (error) {
+    if (!(error instanceof DuplicateKeyError)) throw error;
+    throw new KeysFileError(`${path}: entry ${index}: ${duplicateMessage(error.field, key.id)}`);
+  }
 }
 
 function cannotRead(path: string, error: unknown): KeysFileError {

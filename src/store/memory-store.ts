@@ -50,9 +50,7 @@ export class MemoryKeyStore implements KeyStore {
   static async open(options: MemoryStoreOptions): Promise<MemoryKeyStore> {
     const now = options.clock();
     const pools = new PoolSet(options.settingsOf, options.configuredPools ?? []);
-    await options.file.load(now, options.newId, (keys) => {
-      for (const key of keys) pools.loadKey(key, now);
-    });
+    await options.file.load(now, options.newId, (key) => pools.loadKey(key, now));
     return new MemoryKeyStore(pools, options);
   }
 

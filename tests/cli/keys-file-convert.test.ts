@@ -211,6 +211,19 @@ describe("keys-file convert", () => {
     assert.equal(await readFile(file, "utf8"), text);
   });
 
+  it("a file with a key twice: exit 1, naming the entry, the file left byte-identical", async () => {
+    const file = join(await makeTempDir(), "keys.json");
+    const text = '[{"key": "sk-twice-0000000001"}, {"key": "sk-twice-0000000001"}]\n';
+    await writeFile(file, text);
+    const result = await runCli(
+      ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
+      { env: { NEW: NEW_KEY } },
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /keys\.json: entry 1: the same key appears earlier in the file/);
+    assert.equal(await readFile(file, "utf8"), text);
+  });
+
   it("a missing keys file: exit 1, and no file is created", async () => {
     const file = join(await makeTempDir(), "keys.json");
     const result = await runCli(

@@ -138,6 +138,21 @@ describe("a keys.json that cannot be trusted", () => {
       /entry 2: the same key appears earlier/,
     ],
     [
+      "a duplicate key in another pool",
+      '[{"key": "sk-duplicate-00001", "pool": "a"}, {"key": "sk-duplicate-00001", "pool": "b"}]',
+      /entry 1: the same key appears earlier/,
+    ],
+    [
+      "a duplicate id",
+      '[{"id": "same", "key": "sk-first-0000001"}, {"id": "same", "key": "sk-second-000001"}]',
+      /entry 1: id "same" appears earlier/,
+    ],
+    [
+      "a key string that is another key's id",
+      '[{"id": "sk-taken-as-id-001", "key": "sk-first-0000001"}, {"key": "sk-taken-as-id-001"}]',
+      /entry 1: the same key appears earlier/,
+    ],
+    [
       "a negative counter",
       '[{"key": "sk-negative-000001", "usage": {"requests_this_day": -1}}]',
       /entry 0/,
