@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ConfigError } from "./config.ts";
-import { POOL_NAME } from "./core/key-format.ts";
+import { POOL_NAME, POOL_NAME_RULE } from "./core/key-format.ts";
 import type { PoolSettings } from "./core/limits.ts";
 import { baseUrlProblem, PRESETS, PROVIDER_NAMES, type ProviderName } from "./providers/presets.ts";
 
@@ -61,9 +61,7 @@ export async function loadPoolConfigs(path: string): Promise<Map<string, PoolCon
 function toPoolConfig(path: string, name: string, entry: PoolEntry): PoolConfig {
   // Checked here, not by zod: its message for a bad record key drops ours.
   if (!POOL_NAME.test(name)) {
-    throw new ConfigError(
-      `${path}: pools.${name}: pool names are 1-64 characters of a-z 0-9 _ . -`,
-    );
+    throw new ConfigError(`${path}: pools.${name}: pool names are ${POOL_NAME_RULE}`);
   }
   const provider = entry.provider ?? null;
   if (provider !== null && !(PROVIDER_NAMES as readonly string[]).includes(provider)) {

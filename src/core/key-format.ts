@@ -17,5 +17,7 @@ export function keyFormatProblem(value: unknown): string | null {
 // Ids are ours (nanoid's URL-safe alphabet), so they are safe in paths and logs.
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-// Pool names appear in URLs, config and logs: a short, plain alphabet.
+// Pool names appear in URLs, config and logs: a short, plain alphabet. A
+// leading "." or "-" would read as a path segment or an option.
 export const POOL_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+export const POOL_NAME_RULE = "1-64 characters of a-z 0-9 _ . -, starting with a letter or digit";

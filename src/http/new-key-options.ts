@@ -1,4 +1,4 @@
-import { POOL_NAME } from "../core/key-format.ts";
+import { POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
 import { DEFAULT_POOL } from "../core/key-record.ts";
 import type { KeyLimits } from "../core/limits.ts";
 import { parseRfc3339 } from "../core/rfc3339.ts";
@@ -40,7 +40,7 @@ function expiresAtOf(value: unknown): number | null {
 export function newKeyOptions(body: Record<string, unknown>): NewKey {
   const pool = body.pool ?? DEFAULT_POOL;
   if (typeof pool !== "string" || !POOL_NAME.test(pool)) {
-    throw new ApiError(400, "invalid_pool", "pool must be 1-64 characters of a-z 0-9 _ . -");
+    throw new ApiError(400, "invalid_pool", `pool must be ${POOL_NAME_RULE}`);
   }
   return { pool, limits: limitsOf(body.limits), expiresAt: expiresAtOf(body.expires_at) };
 }

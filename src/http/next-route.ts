@@ -1,5 +1,5 @@
 import type { Context } from "koa";
-import { POOL_NAME } from "../core/key-format.ts";
+import { POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
 import type { SelectionMode } from "../core/key-pool.ts";
 import { DEFAULT_POOL } from "../core/key-record.ts";
 import { retryAfterSeconds } from "../core/windows.ts";
@@ -22,7 +22,7 @@ export function parseMode(value: unknown): SelectionMode {
 export function parsePool(value: unknown, store: KeyStore): string {
   if (value === undefined) return DEFAULT_POOL;
   if (typeof value !== "string" || !POOL_NAME.test(value)) {
-    throw new ApiError(400, "invalid_pool", "pool must be 1-64 characters of a-z 0-9 _ . -");
+    throw new ApiError(400, "invalid_pool", `pool must be ${POOL_NAME_RULE}`);
   }
   if (!store.hasPool(value)) throw new ApiError(404, "pool_not_found", "no pool of that name");
   return value;

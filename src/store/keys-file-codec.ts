@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ID_PATTERN, keyFormatProblem, POOL_NAME } from "../core/key-format.ts";
+import { ID_PATTERN, keyFormatProblem, POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
 import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
 import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
@@ -89,7 +89,7 @@ const entrySchema = z.object({
 type ParsedEntry = z.infer<typeof entrySchema>;
 
 const extensionSchema = z.object({
-  pool: z.string().regex(POOL_NAME, "must be 1-64 characters of a-z 0-9 _ . -").optional(),
+  pool: z.string().regex(POOL_NAME, `must be ${POOL_NAME_RULE}`).optional(),
   limits: z
     .strictObject({ rpm: z.int().min(1).optional(), rpd: z.int().min(1).optional() })
     .nullable()

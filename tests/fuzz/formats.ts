@@ -18,15 +18,11 @@ export const DEFAULT_POOL = "default";
 export const isValidKey = (value: unknown): value is string =>
   typeof value === "string" && /^[\x21-\x7e]{1,512}$/.test(value);
 
-/**
- * Pool names: 1-64 characters of a-z 0-9 _ . - (README, config file errors).
- * A name starting with `_`, `.` or `-` is refused by the server though its
- * message lists those characters, so such names are left open.
- */
+/** Pool names: 1-64 characters of a-z 0-9 _ . -, starting with a letter or digit. */
 export function poolNameVerdict(value: unknown): Verdict<string> {
-  if (typeof value !== "string" || !/^[a-z0-9_.-]{1,64}$/.test(value))
+  if (typeof value !== "string" || !/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(value))
     return refuse("invalid_pool");
-  return /^[a-z0-9]/.test(value) ? take(value) : "unknown";
+  return take(value);
 }
 
 /** The `pool` of /add and /add_bulk: absent or null means the default pool. */

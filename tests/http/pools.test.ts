@@ -92,9 +92,14 @@ describe("pools", () => {
     try {
       assert.equal((await next(server, "?pool=nope")).body.code, "pool_not_found");
       assert.equal((await server.request("/keys?pool=nope")).status, 404);
-      for (const bad of ["?pool=Open%20AI", "?pool=", "?pool=a&pool=b"]) {
+      for (const bad of ["?pool=Open%20AI", "?pool=", "?pool=a&pool=b", "?pool=-x", "?pool=.x"]) {
         assert.equal((await next(server, bad)).body.code, "invalid_pool", bad);
       }
+      // The message states the whole rule, the first character included.
+      assert.match(
+        (await next(server, "?pool=_x")).body.error,
+        /a-z 0-9 _ \. -, starting with a letter or digit/,
+      );
       assert.equal(
         (await add(server, { key: "sk-badpool-000001", pool: "../x" })).body.code,
         "invalid_pool",
