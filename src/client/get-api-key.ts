@@ -328,13 +328,14 @@ class Client implements KeyRotatorClient {
   }
 
   async #request(slot: Slot, wait: number): Promise<ApiKeyResult> {
+    const waitText = waitParam(wait);
     // The server may hold a waiting request for `wait` seconds before it even starts to answer.
     const timeoutMs =
       this.#timeoutMs === undefined || this.#timeoutMs + wait * 1000 > MAX_TIMER_MS
         ? undefined
         : this.#timeoutMs + wait * 1000;
     const { response, text } = await this.#exchange(
-      waitParam(wait) === "0" ? slot.url : `${slot.url}&wait=${waitParam(wait)}`,
+      waitText === "0" ? slot.url : `${slot.url}&wait=${waitText}`,
       {
         method: "GET",
         headers: this.#headers,

@@ -69,13 +69,13 @@ export function isResponseLike(value: unknown): value is Pick<Response, "status"
 }
 
 /**
- * google.rpc.RetryInfo's `retryDelay` ("34s", "1.5s") as whole seconds, rounded up: Gemini sends
- * it in a 429's body instead of a Retry-After header, and Google's SDK puts that body in its
- * error's message. (A returned Response's body is the caller's: it is not read for this.)
+ * google.rpc.RetryInfo's `retryDelay` ("34s", "1.5s") in seconds, as Gemini sends it in a 429's
+ * body instead of a Retry-After header (Google's SDK puts that body in its error's message).
+ * Shared with the server's key tester. A returned Response's body is the caller's: not read here.
  */
-export function parseRetryDelay(text: string): number | undefined {
+export function retryInfoSeconds(text: string): number | undefined {
   const seconds = /"retryDelay"\s*:\s*"(\d{1,9}(?:\.\d{1,9})?)s"/.exec(text)?.[1];
-  return seconds === undefined ? undefined : Math.ceil(Number(seconds));
+  return seconds === undefined ? undefined : Number(seconds);
 }
 
 /** A returned `Response` is classified by its status; any other returned value is `ok`. */
@@ -111,6 +111,7 @@ export function classifyError(error: unknown, nowMs: number = Date.now()): Class
   if (classified.outcome !== "rate_limited" || classified.retryAfter !== undefined)
     return classified;
   const message = field(error, "message");
-  const retryAfter = typeof message === "string" ? parseRetryDelay(message) : undefined;
+  const seconds = typeof message === "string" ? retryInfoSeconds(message) : undefined;
+  const retryAfter = seconds === undefined ? undefined : Math.ceil(seconds);
   return retryAfter === undefined ? classified : { ...classified, retryAfter };
 }

@@ -1,3 +1,4 @@
+import { retryInfoSeconds } from "../client/outcome.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { PRESETS, type ProviderName, type ProviderPreset, providerRequest } from "./presets.ts";
 
@@ -84,7 +85,7 @@ function classify(
   if (status >= 200 && status < 300)
     return answer("ok", `${host} accepted the key (HTTP ${status})`);
   if (status === 429) {
-    const retryAfterMs = retryAfter(response.headers.get("retry-after"), now) ?? retryDelay(body);
+    const retryAfterMs = retryAfter(response.headers.get("retry-after"), now) ?? retryDelayMs(body);
     const retry = retryAfterMs === null ? "" : `; retry in ${Math.ceil(retryAfterMs / 1000)} s`;
     return answer(
       "rate_limited",
@@ -112,13 +113,10 @@ function retryAfter(value: string | null, now: number): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
-/**
- * google.rpc.RetryInfo's `retryDelay` ("34s", "1.5s") in ms, as Gemini sends it in a 429's body
- * instead of a Retry-After header; null when the body has none.
- */
-function retryDelay(body: string): number | null {
-  const seconds = /"retryDelay"\s*:\s*"(\d{1,9}(?:\.\d{1,9})?)s"/.exec(body)?.[1];
-  return seconds === undefined ? null : Math.ceil(Number(seconds) * 1000);
+/** Gemini's RetryInfo in a 429's body, in ms rounded up; null when the body has none. */
+function retryDelayMs(body: string): number | null {
+  const seconds = retryInfoSeconds(body);
+  return seconds === undefined ? null : Math.ceil(seconds * 1000);
 }
 
 async function leadingText(response: Response): Promise<string> {
