@@ -184,12 +184,14 @@ export class KeysFileDecoder {
     const { entry, secret } = openEntry(raw, this.#cipher, fileName, index);
     const parsed = parseEntryQuickly(entry) ?? parseEntry(entry, fileName, index);
     const ext = parseExtension(entry, fileName, index);
-    const data = toKeyData(parsed, ext, secret, this.#now, this.#newId);
-    return data;
+    return toKeyData(parsed, ext, secret, this.#now, this.#newId);
   }
 }
 
-/** A whole keys.json in memory, decoded at once, each key and id checked to be unique. */
+/**
+ * A whole keys.json in memory, decoded at once. Key strings and ids are one namespace, as
+ * the pools hold them (either may name a key in a path): a repeat of either is refused.
+ */
 export function decodeKeysFile(
   bytes: Buffer,
   fileName: string,
@@ -200,14 +202,13 @@ export function decodeKeysFile(
   const decoder = new KeysFileDecoder(fileName, now, newId, cipher);
   const keys = decoder.push(bytes);
   decoder.end();
-  const secrets = new Set<string>();
-  const ids = new Set<string>();
+  const names = new Set<string>();
   keys.forEach((key, index) => {
-    const field = secrets.has(key.secret.reveal()) ? "key" : ids.has(key.id) ? "id" : null;
+    const field = names.has(key.secret.reveal()) ? "key" : names.has(key.id) ? "id" : null;
     if (field)
       throw new KeysFileError(`${fileName}: entry ${index}: ${duplicateMessage(field, key.id)}`);
-    secrets.add(key.secret.reveal());
-    ids.add(key.id);
+    names.add(key.secret.reveal());
+    names.add(key.id);
   });
   return keys;
 }

@@ -224,6 +224,20 @@ describe("keys-file convert", () => {
     assert.equal(await readFile(file, "utf8"), text);
   });
 
+  it("a key string that is another key's id: refused as the server would refuse it", async () => {
+    const file = join(await makeTempDir(), "keys.json");
+    const text =
+      '[{"id": "sk-taken-as-id-001", "key": "sk-first-0000001"}, {"key": "sk-taken-as-id-001"}]\n';
+    await writeFile(file, text);
+    const result = await runCli(
+      ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
+      { env: { NEW: NEW_KEY } },
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /entry 1: the same key appears earlier in the file/);
+    assert.equal(await readFile(file, "utf8"), text);
+  });
+
   it("a missing keys file: exit 1, and no file is created", async () => {
     const file = join(await makeTempDir(), "keys.json");
     const result = await runCli(
