@@ -38,13 +38,12 @@ async function buildCli(outdir: string): Promise<void> {
     ...cliOptions,
     format: "esm",
     outfile,
-    // Dependencies written as CommonJS use require() for Node built-ins and __filename
-    // (write-file-atomic), which ESM lacks. esbuild keeps the entry's #! line above this banner.
+    // Dependencies written as CommonJS use require() for Node built-ins, which ESM
+    // lacks. esbuild keeps the entry's #! line above this banner.
     banner: {
       js: [
         'import { createRequire as __akrCreateRequire } from "node:module";',
         "const require = __akrCreateRequire(import.meta.url);",
-        "const __filename = import.meta.filename;",
       ].join("\n"),
     },
   });

@@ -1,9 +1,8 @@
 import { type FileHandle, open, readdir, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { setImmediate as nextTurn } from "node:timers/promises";
-import writeFileAtomic from "write-file-atomic";
 import { DuplicateKeyError } from "../core/key-pool.ts";
 import type { KeyData } from "../core/key-record.ts";
+import { replaceFile, TEMP_FILE_SUFFIX } from "./file-replacer.ts";
 import type { KeyCipher } from "./key-cipher.ts";
 import {
   duplicateMessage,
@@ -12,12 +11,15 @@ import {
   KeysFileError,
 } from "./keys-file-codec.ts";
 
-// Encoding yields to the event loop between chunks so a save of 100,000 keys
-// never holds up /next for long: a chunk this size takes about a millisecond.
+// Each chunk is written before the next is encoded, and the event loop turns
+// while it is written, so a save of 100,000 keys never holds up /next for
+// long: encoding a chunk this size takes about a millisecond.
 const ENCODE_CHUNK = 500;
 // Read a chunk at a time: holding a 100,000-key file whole cost 30 MB more at start.
 const READ_CHUNK = 256 * 1024;
 const SEPARATOR = ",\n  ";
+// A new keys.json is its owner's alone: it holds the keys. An existing one keeps its mode.
+const FILE_MODE = 0o600;
 
 /**
  * keys.json on disk: read once at start, then replaced atomically on every
@@ -26,10 +28,6 @@ const SEPARATOR = ",\n  ";
 export class KeysFile {
   readonly path: string;
   readonly #cipher: KeyCipher | null;
-  // The last save's (or the loaded file's) size: the next save is about as big,
-  // so its buffer rarely has to grow.
-  #lastSize = 0;
-  #spare: ByteBuffer | null = null;
 
   constructor(path: string, cipher: KeyCipher | null) {
     this.path = path;
@@ -50,12 +48,11 @@ export class KeysFile {
       file = await open(this.path, "r");
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw cannotRead(this.path, error);
-      await writeFileAtomic(this.path, "[]\n", { mode: 0o600 });
+      await replaceFile(this.path, ["[]\n"], FILE_MODE);
       return;
     }
     const decoder = new KeysFileDecoder(this.path, now, newId, this.#cipher);
     const chunk = Buffer.allocUnsafe(READ_CHUNK);
-    let size = 0;
     let index = 0;
     try {
       for (;;) {
@@ -63,7 +60,6 @@ export class KeysFile {
           throw cannotRead(this.path, error);
         });
         if (bytesRead === 0) break;
-        size += bytesRead;
         for (const key of decoder.push(chunk.subarray(0, bytesRead))) {
           handOver(onKey, key, this.path, index++);
         }
@@ -72,101 +68,46 @@ export class KeysFile {
     } finally {
       await file.close();
     }
-    this.#lastSize = size;
   }
 
   /**
    * Writes `keys` in one atomic replace: a crash leaves either the old file or
-   * the new one. `keys` is read a chunk at a time, between turns of the event loop.
+   * the new one. `keys` is read a chunk at a time, and each chunk is written
+   * before the next is encoded, so a save holds one chunk, not the file, and
+   * /next is served between chunks.
    */
   async save(keys: Iterable<KeyData>): Promise<void> {
-    // The last save's buffer, if no other save holds it: a new one each time
-    // left a 30 MB buffer per save of 100,000 keys waiting for a full GC.
-    const out = this.#spare ?? new ByteBuffer(this.#lastSize);
-    this.#spare = null;
-    try {
-      await this.#write(keys, out);
-    } finally {
-      out.clear();
-      this.#spare = out;
-    }
+    await replaceFile(this.path, this.#encode(keys), FILE_MODE);
   }
 
-  // Each chunk goes into the buffer as UTF-8 at once. Joining the whole text
-  // and handing write-file-atomic a string cost two long turns on 100,000
-  // keys (the join, then the string's conversion inside fs.write).
-  async #write(keys: Iterable<KeyData>, out: ByteBuffer): Promise<void> {
+  async *#encode(keys: Iterable<KeyData>): AsyncGenerator<string> {
     let lines: string[] = [];
     let written = 0;
-    const flush = () => {
-      // Appended apart: one string made of the two would be copied flat first.
-      out.append(written === 0 ? "[\n  " : SEPARATOR);
-      out.append(lines.join(SEPARATOR));
+    const chunk = () => {
+      const text = (written === 0 ? "[\n  " : SEPARATOR) + lines.join(SEPARATOR);
       written += lines.length;
       lines = [];
+      return text;
     };
     for (const key of keys) {
       lines.push(JSON.stringify(encodeEntry(key, this.#cipher)));
-      if (lines.length === ENCODE_CHUNK) {
-        flush();
-        await nextTurn();
-      }
+      if (lines.length === ENCODE_CHUNK) yield chunk();
     }
-    if (lines.length > 0) flush();
-    out.append(written === 0 ? "[]\n" : "\n]\n");
-    this.#lastSize = out.length;
-    await writeFileAtomic(this.path, out.bytes());
+    if (lines.length > 0) yield chunk();
+    yield written === 0 ? "[]\n" : "\n]\n";
   }
 
-  // write-file-atomic writes `<file>.<uint32>` and renames it over the file; a
-  // crash between the two leaves the temp file behind. The file itself is whole
+  // A crash between writing the temp file and renaming it leaves the temp file behind. The file itself is whole
   // either way, so leftovers are only litter (and may hold keys): remove them.
   async #removeStaleTempFiles(): Promise<void> {
     const dir = dirname(this.path);
-    const pattern = new RegExp(`^${escapeRegExp(basename(this.path))}\\.\\d{1,10}$`);
+    const pattern = new RegExp(`^${escapeRegExp(basename(this.path))}${TEMP_FILE_SUFFIX.source}`);
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(
       names
         .filter((name) => pattern.test(name))
         .map((name) => rm(join(dir, name), { force: true })),
     );
-  }
-}
-
-/** Bytes appended as UTF-8 into one buffer that grows by doubling. */
-class ByteBuffer {
-  #buffer: Buffer;
-  #length = 0;
-
-  constructor(expected: number) {
-    // An eighth more than expected leaves room for keys added since.
-    this.#buffer = Buffer.allocUnsafe(Math.max(64 * 1024, Math.ceil(expected * 1.125)));
-  }
-
-  get length(): number {
-    return this.#length;
-  }
-
-  /** Empties it for reuse, keeping its memory. */
-  clear(): void {
-    this.#length = 0;
-  }
-
-  append(text: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only when that bound does not fit.
-    let needed = this.#length + text.length * 3;
-    if (needed > this.#buffer.length) needed = this.#length + Buffer.byteLength(text);
-    if (needed > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
-      this.#buffer.copy(grown, 0, 0, this.#length);
-      this.#buffer = grown;
-    }
-    this.#length += this.#buffer.write(text, this.#length);
-  }
-
-  /** The bytes written so far (a view, not a copy). */
-  bytes(): Buffer {
-    return this.#buffer.subarray(0, this.#length);
   }
 }
 
