@@ -5,6 +5,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { NODE_FLAGS } from "../scripts/node-flags.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
 import {
@@ -73,8 +74,8 @@ const USAGE = `npm run bench -- [options]
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
                        ${ROWS.map((row) => row.id).join(", ")}
-  --node-flags=<flags> Node flags for our server only, space-separated (default: none, as shipped),
-                       e.g. --node-flags=--max-semi-space-size=8
+  --node-flags=<flags> Node flags for our server only, space-separated (default: the shipped
+                       binary's, ${NODE_FLAGS.join(" ")}; --node-flags= for none)
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
   --cpu-prof <dir>     write a V8 CPU profile of every server process into <dir>
   --json               print the figures as JSON instead of the table
@@ -121,7 +122,7 @@ const rounds = number(flags.rounds, "BENCH_ROUNDS", flags.quick ? 2 : 3);
 const only = flags.only?.split(",");
 const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS;
 const profileDir = flags["cpu-prof"];
-const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [];
+const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? NODE_FLAGS;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), "akr-bench-"));

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { type BuildOptions, build } from "esbuild";
+import { NODE_FLAGS } from "./node-flags.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
@@ -102,6 +103,7 @@ async function buildBinary(outdir: string): Promise<void> {
       disableExperimentalSEAWarning: true,
       // V8's compile cache for the bundle, made by this same Node binary: faster start-up.
       useCodeCache: true,
+      execArgv: NODE_FLAGS,
     }),
   );
   await node(["--experimental-sea-config", config]);
