@@ -397,22 +397,38 @@ function windowOf(at: number, window: (ms: number) => number): number {
   return Number.isFinite(at) ? window(at) : -1;
 }
 
-export function encodeEntry(key: KeyData, cipher: KeyCipher | null): KeysFileEntry {
-  return {
-    id: key.id,
-    ...(cipher ? { key_encrypted: cipher.seal(key.secret, key.id) } : { key: key.secret.reveal() }),
-    status: key.status,
-    usage: {
-      requests_this_minute: key.minuteCount,
-      requests_this_day: key.dayCount,
-      minute_window: isoTime(Math.max(0, minuteStart(key.minuteWindow))),
-      day_window: isoTime(Math.max(0, dayStart(key.dayWindow))),
-    },
-    last_used: key.lastUsed === null ? null : isoTime(key.lastUsed),
-    created_at: isoTime(key.createdAt),
-    deactivated_at: key.deactivatedAt === null ? null : isoTime(key.deactivatedAt),
-    ...encodeExtension(key),
-  };
+/**
+ * One keys.json entry as a line of JSON, written out directly: a save encodes
+ * every key, and building each entry as objects for JSON.stringify was most of
+ * a save's CPU time and garbage. Strings still go through
+ * JSON.stringify, so any character is escaped exactly as before; the rare
+ * extension fields are stringified as they were.
+ */
+export function encodeEntryLine(key: KeyData, cipher: KeyCipher | null): string {
+  const secret = cipher
+    ? `"key_encrypted":${JSON.stringify(cipher.seal(key.secret, key.id))}`
+    : `"key":${JSON.stringify(key.secret.reveal())}`;
+  const extension = JSON.stringify(encodeExtension(key));
+  return (
+    `{"id":${JSON.stringify(key.id)},${secret},"status":${JSON.stringify(key.status)},` +
+    `"usage":{"requests_this_minute":${jsonNumber(key.minuteCount)},` +
+    `"requests_this_day":${jsonNumber(key.dayCount)},` +
+    `"minute_window":"${isoTime(Math.max(0, minuteStart(key.minuteWindow)))}",` +
+    `"day_window":"${isoTime(Math.max(0, dayStart(key.dayWindow)))}"},` +
+    `"last_used":${optionalIsoTime(key.lastUsed)},"created_at":"${isoTime(key.createdAt)}",` +
+    `"deactivated_at":${optionalIsoTime(key.deactivatedAt)}` +
+    `${extension === "{}" ? "" : `,${extension.slice(1, -1)}`}}`
+  );
+}
+
+// As JSON.stringify writes a number: NaN and the infinities become null.
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : "null";
+}
+
+// ISO timestamps hold only digits, '-', ':', '.', 'T' and 'Z': nothing to escape.
+function optionalIsoTime(ms: number | null): string {
+  return ms === null ? "null" : `"${isoTime(ms)}"`;
 }
 
 /** Only what differs from the defaults, so most entries keep the seed's shape. */

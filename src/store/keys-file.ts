@@ -6,7 +6,7 @@ import { replaceFile, TEMP_FILE_SUFFIX } from "./file-replacer.ts";
 import type { KeyCipher } from "./key-cipher.ts";
 import {
   duplicateMessage,
-  encodeEntry,
+  encodeEntryLine,
   KeysFileDecoder,
   KeysFileError,
 } from "./keys-file-codec.ts";
@@ -90,7 +90,7 @@ export class KeysFile {
       return text;
     };
     for (const key of keys) {
-      lines.push(JSON.stringify(encodeEntry(key, this.#cipher)));
+      lines.push(encodeEntryLine(key, this.#cipher));
       if (lines.length === ENCODE_CHUNK) yield chunk();
     }
     if (lines.length > 0) yield chunk();
