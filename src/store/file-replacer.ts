@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, open, realpath, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /**
  * Replaces the file at `path` with `chunks`, written one by one as they come:
@@ -12,7 +13,9 @@ import { type FileHandle, open, realpath, rename, rm, stat } from "node:fs/promi
  * streaming the chunks holds one chunk. The rest of what it does is kept: the
  * new file gets the old one's mode (and, when we run as root, its owner), a
  * symlinked path replaces the file the link points to, and a failed write
- * removes its temp file and leaves the old file as it was.
+ * removes its temp file and leaves the old file as it was. One thing is added:
+ * the directory is fsynced after the rename, so a save that has resolved (a
+ * change that was acknowledged) survives a power cut, not only a crash.
  */
 export async function replaceFile(
   path: string,
@@ -37,6 +40,18 @@ export async function replaceFile(
     await rm(temp, { force: true });
     throw error;
   }
+  await syncDirectory(dirname(target));
+}
+
+// Best effort: the new file is in place by now, and a rejection here would make
+// the caller roll back a change that is already on disk. Some file systems
+// refuse to fsync a directory; the rename is then as durable as they make it.
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, "r").catch(() => null);
+  await directory
+    ?.sync()
+    .catch(() => {})
+    .finally(() => directory.close());
 }
 
 /** Matches the name of a temp file `replaceFile` made for `<file>`, after the file's own name. */
