@@ -400,9 +400,9 @@ function windowOf(at: number, window: (ms: number) => number): number {
 /**
  * One keys.json entry as a line of JSON, written out directly: a save encodes
  * every key, and building each entry as objects for JSON.stringify was most of
- * a save's CPU time and garbage. Strings still go through
- * JSON.stringify, so any character is escaped exactly as before; the rare
- * extension fields are stringified as they were.
+ * a save's CPU time and garbage. Strings still go through JSON.stringify, so
+ * any character is escaped exactly as before; the rare extension fields are
+ * stringified as they were.
  */
 export function encodeEntryLine(key: KeyData, cipher: KeyCipher | null): string {
   const secret = cipher

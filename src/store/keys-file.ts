@@ -83,7 +83,7 @@ export class KeysFile {
     await replaceFile(this.path, this.#encode(keys), FILE_MODE);
   }
 
-  async *#encode(keys: Iterable<KeyData>): AsyncGenerator<string> {
+  *#encode(keys: Iterable<KeyData>): Generator<string> {
     let lines: string[] = [];
     let written = 0;
     const chunk = () => {
