@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmod, lstat, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, lstat, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { replaceFile, TEMP_FILE_SUFFIX } from "../../src/store/file-replacer.ts";
@@ -61,6 +61,17 @@ describe("replaceFile", () => {
     await chmod(path, 0o644);
     await replaceFile(path, ["new"], 0o600);
     assert.equal((await stat(path)).mode & 0o777, 0o644);
+  });
+
+  // Like the disk-fault tests (mount), this one needs root, as the suite runs in CI.
+  it("keeps an existing file's owner when it runs as root", async () => {
+    const dir = await makeTempDir();
+    const path = join(dir, "keys.json");
+    await writeFile(path, "old");
+    await chown(path, 4321, 4322);
+    await replaceFile(path, ["new"], 0o600);
+    const { uid, gid } = await stat(path);
+    assert.deepEqual([uid, gid], [4321, 4322]);
   });
 
   it("replaces the file a symlink points to, keeping the link", async () => {
