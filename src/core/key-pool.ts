@@ -120,12 +120,10 @@ export class KeyPool {
     return this.#settings;
   }
 
-  /** Adds saved keys, restoring this minute's and day's dispense counts; not a change to save. */
-  load(keys: Iterable<KeyData>, now: number): void {
-    for (const data of keys) this.loadKey(data, now);
-  }
-
-  /** `load` for one key. */
+  /**
+   * Adds a saved key, restoring its share of this minute's and day's dispense
+   * counts; not a change to save. Throws DuplicateKeyError for a key string or id already here.
+   */
   loadKey(data: KeyData, now: number): void {
     this.#rollGlobal(now);
     if (this.#insert(data, now) === null)

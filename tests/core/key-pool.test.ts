@@ -202,7 +202,7 @@ describe("management", () => {
     const source = poolWith(2, { rpm: 100, rpd: 100 });
     takeIds(source, 3, T0);
     const reloaded = new KeyPool("default", poolSettings(LIMITS));
-    reloaded.load(source.records(), T0 + 1000);
+    for (const key of source.records()) reloaded.loadKey(key, T0 + 1000);
     assert.equal(reloaded.stats(T0 + 1000).dispensedThisMinute, 3);
     assert.equal(reloaded.stats(T0 + 60_000).dispensedThisMinute, 0);
     assert.equal(reloaded.stats(T0 + 60_000).dispensedToday, 3);
