@@ -112,6 +112,5 @@ export function classifyError(error: unknown, nowMs: number = Date.now()): Class
     return classified;
   const message = field(error, "message");
   const seconds = typeof message === "string" ? retryInfoSeconds(message) : undefined;
-  const retryAfter = seconds === undefined ? undefined : Math.ceil(seconds);
-  return retryAfter === undefined ? classified : { ...classified, retryAfter };
+  return seconds === undefined ? classified : { ...classified, retryAfter: Math.ceil(seconds) };
 }
