@@ -7,7 +7,12 @@ describe("RFC 3339 timestamps", () => {
   it("reads what Date#toISOString writes, to the millisecond", () => {
     fc.assert(
       fc.property(
-        fc.date({ min: new Date(0), max: new Date("9999-12-31T23:59:59.999Z") }),
+        fc.date({
+          min: new Date(0),
+          max: new Date("9999-12-31T23:59:59.999Z"),
+          // fast-check 4 also makes Invalid Date unless told not to; toISOString throws on it.
+          noInvalidDate: true,
+        }),
         (date) => {
           assert.equal(parseRfc3339(date.toISOString()), date.getTime());
         },
