@@ -1,6 +1,6 @@
-import { z } from "zod";
 import type { Limits } from "./core/limits.ts";
 import { ENCRYPTION_KEY_FORMAT, KeyCipher, parseEncryptionKey } from "./store/key-cipher.ts";
+import * as z from "./validation.ts";
 
 /** Everything the server needs, validated once at start-up. */
 export interface Config {
@@ -117,7 +117,9 @@ function describe(name: Setting): string {
 }
 
 function integer(name: Setting, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const parsed = z.coerce.number().int().min(min).max(max).safeParse(value.trim());
+  const parsed = z
+    .pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max)))
+    .safeParse(value.trim());
   if (value.trim() === "" || !parsed.success) {
     throw new ConfigError(
       `${describe(name)} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,

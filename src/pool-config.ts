@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
 import { ConfigError } from "./config.ts";
 import { POOL_NAME, POOL_NAME_RULE } from "./core/key-format.ts";
 import type { PoolSettings } from "./core/limits.ts";
 import { baseUrlProblem, PRESETS, PROVIDER_NAMES, type ProviderName } from "./providers/presets.ts";
+import * as z from "./validation.ts";
 
 /** A pool's settings from the config file, overriding the server-wide defaults. */
 export interface PoolConfig {
@@ -12,26 +12,26 @@ export interface PoolConfig {
   readonly baseUrl: string | null;
 }
 
-const seconds = (min: number) => z.number().min(min).max(31_536_000);
-const whole = z.int().min(1);
+const seconds = (min: number) => z.number().check(z.minimum(min), z.maximum(31_536_000));
+const whole = z.int().check(z.minimum(1));
 
 const poolSchema = z.strictObject({
-  provider: z.string().min(1).optional(),
-  base_url: z.url({ protocol: /^https?$/ }).optional(),
-  rpm: whole.optional(),
-  rpd: whole.optional(),
-  tpm: whole.optional(),
-  cooldown: seconds(0).optional(),
-  max_backoff: seconds(0).optional(),
-  error_threshold: whole.optional(),
-  error_cooldown: seconds(0).optional(),
-  probe_timeout: seconds(0).optional(),
-  shared_quota_share: z.number().gt(0).max(1).optional(),
-  shared_quota_window: seconds(0).optional(),
+  provider: z.optional(z.string().check(z.minLength(1))),
+  base_url: z.optional(z.url({ protocol: /^https?$/ })),
+  rpm: z.optional(whole),
+  rpd: z.optional(whole),
+  tpm: z.optional(whole),
+  cooldown: z.optional(seconds(0)),
+  max_backoff: z.optional(seconds(0)),
+  error_threshold: z.optional(whole),
+  error_cooldown: z.optional(seconds(0)),
+  probe_timeout: z.optional(seconds(0)),
+  shared_quota_share: z.optional(z.number().check(z.gt(0), z.maximum(1))),
+  shared_quota_window: z.optional(seconds(0)),
 });
 
 const fileSchema = z.strictObject({
-  pools: z.record(z.string(), poolSchema).default({}),
+  pools: z._default(z.record(z.string(), poolSchema), {}),
 });
 
 type PoolEntry = z.infer<typeof poolSchema>;

@@ -1,9 +1,9 @@
-import { z } from "zod";
 import { ID_PATTERN, keyFormatProblem, POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
 import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
 import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
+import * as z from "../validation.ts";
 import {
   type ArrayElement,
   JsonArrayError,
@@ -56,58 +56,73 @@ export class EncryptionMismatchError extends KeysFileError {
   }
 }
 
-const timestamp = z
-  .string()
-  .transform((text) => parseRfc3339(text))
-  .refine(
-    (ms) => Number.isFinite(ms),
-    "must be an RFC 3339 timestamp of a real date, such as 2024-01-31T12:00:00Z",
-  );
+const timestamp = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    const ms = parseRfc3339(text);
+    if (!Number.isFinite(ms)) {
+      ctx.issues.push({
+        code: "custom",
+        input: text,
+        message: "must be an RFC 3339 timestamp of a real date, such as 2024-01-31T12:00:00Z",
+      });
+    }
+    return ms;
+  }),
+);
 
-const count = z.int().nonnegative();
+const count = z.int().check(z.nonnegative());
 
 const usageSchema = z.object({
-  requests_this_minute: count.default(0),
-  requests_this_day: count.default(0),
-  minute_window: timestamp.optional(),
-  day_window: timestamp.optional(),
+  requests_this_minute: z._default(count, 0),
+  requests_this_day: z._default(count, 0),
+  minute_window: z.optional(timestamp),
+  day_window: z.optional(timestamp),
 });
 
 const entrySchema = z.object({
-  id: z.string().regex(ID_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -").optional(),
-  key: z.string().superRefine((value, ctx) => {
-    const problem = keyFormatProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  }),
-  status: z.enum(["Active", "Inactive", "Disabled"]).default("Active"),
-  usage: usageSchema.default({ requests_this_minute: 0, requests_this_day: 0 }),
-  last_used: timestamp.nullable().default(null),
-  created_at: timestamp.optional(),
-  deactivated_at: timestamp.nullable().default(null),
+  id: z.optional(
+    z.string().check(z.regex(ID_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -")),
+  ),
+  key: z.string().check(
+    z.superRefine((value: string, ctx) => {
+      const problem = keyFormatProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ),
+  status: z._default(z.enum(["Active", "Inactive", "Disabled"]), "Active"),
+  usage: z._default(usageSchema, { requests_this_minute: 0, requests_this_day: 0 }),
+  last_used: z._default(z.nullable(timestamp), null),
+  created_at: z.optional(timestamp),
+  deactivated_at: z._default(z.nullable(timestamp), null),
 });
 
 type ParsedEntry = z.infer<typeof entrySchema>;
 
 const extensionSchema = z.object({
-  pool: z.string().regex(POOL_NAME, `must be ${POOL_NAME_RULE}`).optional(),
-  limits: z
-    .strictObject({ rpm: z.int().min(1).optional(), rpd: z.int().min(1).optional() })
-    .nullable()
-    .optional(),
-  expires_at: timestamp.nullable().optional(),
-  rest_until: timestamp.nullable().optional(),
-  backoff_level: count.optional(),
-  error_streak: count.optional(),
-  half_open: z.boolean().optional(),
-  probe_sent_at: timestamp.nullable().optional(),
-  outcomes: z
-    .object({
-      ok: count.default(0),
-      rate_limited: count.default(0),
-      invalid: count.default(0),
-      error: count.default(0),
-    })
-    .optional(),
+  pool: z.optional(z.string().check(z.regex(POOL_NAME, `must be ${POOL_NAME_RULE}`))),
+  limits: z.optional(
+    z.nullable(
+      z.strictObject({
+        rpm: z.optional(z.int().check(z.minimum(1))),
+        rpd: z.optional(z.int().check(z.minimum(1))),
+      }),
+    ),
+  ),
+  expires_at: z.optional(z.nullable(timestamp)),
+  rest_until: z.optional(z.nullable(timestamp)),
+  backoff_level: z.optional(count),
+  error_streak: z.optional(count),
+  half_open: z.optional(z.boolean()),
+  probe_sent_at: z.optional(z.nullable(timestamp)),
+  outcomes: z.optional(
+    z.object({
+      ok: z._default(count, 0),
+      rate_limited: z._default(count, 0),
+      invalid: z._default(count, 0),
+      error: z._default(count, 0),
+    }),
+  ),
 });
 
 type ParsedExtension = z.infer<typeof extensionSchema>;
@@ -265,7 +280,7 @@ function openEntry(
 }
 
 /** The first problem zod found in an entry, naming the file, the entry and the field. */
-function entryError(fileName: string, index: number, error: z.ZodError): KeysFileError {
+function entryError(fileName: string, index: number, error: z.core.$ZodError): KeysFileError {
   const issue = error.issues[0];
   const where = issue?.path.length ? `field "${issue.path.join(".")}": ` : "";
   return new KeysFileError(`${fileName}: entry ${index}: ${where}${issue?.message ?? "invalid"}`);
