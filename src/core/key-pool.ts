@@ -3,11 +3,10 @@ import {
   dayCountAt,
   isExpired,
   type KeyData,
-  type KeyRecord,
+  KeyRecord,
   type KeyStatus,
   type KeyView,
   minuteCountAt,
-  newRecord,
 } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
@@ -199,7 +198,7 @@ export class KeyPool {
   /** The new key's record, or null when its id or key string is already here. */
   #insert(data: KeyData, now: number): KeyRecord | null {
     if (this.#bySecret.has(data.secret.reveal()) || this.#byId.has(data.id)) return null;
-    const key = newRecord(data, ++this.#seq);
+    const key = new KeyRecord(data, ++this.#seq);
     this.#byId.set(key.id, key);
     this.#bySecret.set(key.secret.reveal(), key);
     if (key.status === "Active") this.#activeKeys++;
@@ -207,9 +206,9 @@ export class KeyPool {
     return key;
   }
 
-  /** Finds a key by id, or else by the key string itself. */
+  /** Finds a key by id, or else by the key string itself: a copy, as it is now. */
   find(ref: string): KeyData | undefined {
-    return this.#byId.get(ref) ?? this.#bySecret.get(ref);
+    return (this.#byId.get(ref) ?? this.#bySecret.get(ref))?.toData();
   }
 
   remove(id: string, now: number): KeyView | undefined {
