@@ -131,7 +131,7 @@ try {
   // stripper into every server, and with it some 17 MB of RSS that is not theirs.
   const probe = join(dir, "probe.mjs");
   await writeFile(probe, stripTypeScriptTypes(await readFile(here("./probe.ts"), "utf8")));
-  const cli = flags.dist ? buildDist() : CLI;
+  const cli = flags.dist ? await buildDist() : CLI;
   const sizes = [...new Set(rows.flatMap((row) => (row.keys === null ? [] : [row.keys])))];
   const seeds = new Map<number, string>();
   for (const size of sizes) {
@@ -243,11 +243,15 @@ async function measure(
 }
 
 /** Builds what ships into the temp dir, as `npm run build` would, and returns its CLI. */
-function buildDist(): string {
+async function buildDist(): Promise<string> {
   const outdir = join(dir, "dist");
   execFileSync(process.execPath, [here("../scripts/build.ts"), "--outdir", outdir], {
     stdio: ["ignore", "ignore", "inherit"],
   });
+  // As installed, dist/cli.js sits under our package.json ("type": "module"). Without it,
+  // Node compiles the bundle as CommonJS first, fails, and compiles it again as ESM: 4 MB
+  // more RSS and a slower start than a user sees.
+  await writeFile(join(dir, "package.json"), '{ "type": "module" }\n');
   return join(outdir, "cli.js");
 }
 
