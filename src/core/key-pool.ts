@@ -3,10 +3,11 @@ import {
   dayCountAt,
   isExpired,
   type KeyData,
-  KeyRecord,
+  type KeyRecord,
   type KeyStatus,
   type KeyView,
   minuteCountAt,
+  newRecord,
 } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
@@ -198,7 +199,7 @@ export class KeyPool {
   /** The new key's record, or null when its id or key string is already here. */
   #insert(data: KeyData, now: number): KeyRecord | null {
     if (this.#bySecret.has(data.secret.reveal()) || this.#byId.has(data.id)) return null;
-    const key = new KeyRecord(data, ++this.#seq);
+    const key = newRecord(data, ++this.#seq);
     this.#byId.set(key.id, key);
     this.#bySecret.set(key.secret.reveal(), key);
     if (key.status === "Active") this.#activeKeys++;
@@ -206,9 +207,9 @@ export class KeyPool {
     return key;
   }
 
-  /** Finds a key by id, or else by the key string itself: a copy, as it is now. */
+  /** Finds a key by id, or else by the key string itself. */
   find(ref: string): KeyData | undefined {
-    return (this.#byId.get(ref) ?? this.#bySecret.get(ref))?.toData();
+    return this.#byId.get(ref) ?? this.#bySecret.get(ref);
   }
 
   remove(id: string, now: number): KeyView | undefined {

@@ -25,7 +25,7 @@ export function applyOutcome(
   settings: PoolSettings,
 ): void {
   const probing = key.probeSentAt !== null;
-  // A key never reported on shares one frozen set of zeros (see KeyRecord): counting starts its own.
+  // A key never reported on shares one frozen set of zeros (see newRecord): counting starts its own.
   if (Object.isFrozen(key.outcomes)) key.outcomes = { ...key.outcomes };
   switch (outcome) {
     case "ok":

@@ -23,7 +23,7 @@ export class RecordSnapshot {
   /** Called before `record` changes: keeps its present state if the snapshot needs it. */
   preserve(record: KeyRecord): void {
     if (this.#before === null || this.#before.has(record)) return;
-    this.#before.set(record, record.toData());
+    this.#before.set(record, { ...record, outcomes: { ...record.outcomes } });
   }
 
   /** The keys as they were when the snapshot was opened, in order. */
