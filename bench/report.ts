@@ -6,6 +6,8 @@ export interface RunRecord {
   readonly load: LoadResult;
   readonly startMs: number;
   readonly rssReady: number;
+  /** The private part of rssReady (RssAnon), without the executable's pages; null off Linux. */
+  readonly anonReady: number | null;
   readonly rssAfter: number;
   readonly maxRss: number;
   /** Event-loop delay inside the server during the measured load. */
@@ -53,6 +55,7 @@ export interface RowSummary {
   readonly gcShare: number;
   readonly saves: number | null;
   readonly rssReady: number;
+  readonly anonReady: number | null;
   readonly maxRss: number;
   readonly startMedian: number;
   readonly startMax: number;
@@ -69,6 +72,8 @@ export interface Target {
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const maxOrNull = (values: readonly (number | null)[]) =>
+  values.some((v) => v === null) ? null : Math.max(...(values as number[]));
 const mean = (values: readonly number[]) => sum(values) / values.length;
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -113,6 +118,7 @@ export function summarize(
           sum(all((r) => r.gc.totalMs)) / sum(all((r) => r.load.requests / r.load.rps)) / 1000,
         saves,
         rssReady: Math.max(...all((r) => r.rssReady)),
+        anonReady: maxOrNull(rs.map((r) => r.anonReady)),
         maxRss: Math.max(...all((r) => r.maxRss)),
         startMedian: median(all((r) => r.startMs)),
         startMax: Math.max(...all((r) => r.startMs)),
@@ -232,6 +238,7 @@ export function formatTable(rows: readonly RowSummary[]): string {
     "GC %",
     "saves",
     "RSS ready",
+    "anon ready",
     "RSS peak",
     "start ms",
     "load avg",
@@ -255,6 +262,7 @@ export function formatTable(rows: readonly RowSummary[]): string {
     (r.gcShare * 100).toFixed(1),
     r.saves === null ? "-" : String(r.saves),
     `${(r.rssReady / MB).toFixed(0)} MB`,
+    r.anonReady === null ? "-" : `${(r.anonReady / MB).toFixed(0)} MB`,
     `${(r.maxRss / MB).toFixed(0)} MB`,
     ours(r, `${r.startMedian.toFixed(0)} (${r.startMax.toFixed(0)})`),
     r.loadAverage.toFixed(1),

@@ -228,6 +228,7 @@ async function measure(
       load: result,
       startMs: server.startMs,
       rssReady: ready.rss,
+      anonReady: ready.rssAnon,
       rssAfter: after.rss,
       maxRss: after.maxRss,
       loopDelay: window.loopDelay,
