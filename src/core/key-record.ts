@@ -68,7 +68,7 @@ export interface KeyRecord
 // saved. Frozen, so whatever counts on a record must first give it its own.
 const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invalid: 0, error: 0 });
 
-function hasOutcomes({ ok, rateLimited, invalid, error }: OutcomeCounts): boolean {
+export function hasOutcomes({ ok, rateLimited, invalid, error }: OutcomeCounts): boolean {
   return ok + rateLimited + invalid + error > 0;
 }
 

@@ -1,5 +1,5 @@
 import { ID_PATTERN, keyFormatProblem, POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
-import { DEFAULT_POOL, type KeyData, type KeyStatus } from "../core/key-record.ts";
+import { DEFAULT_POOL, hasOutcomes, type KeyData, type KeyStatus } from "../core/key-record.ts";
 import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
@@ -457,8 +457,8 @@ function encodeExtension(key: KeyData): Partial<ExtensionEntry> {
   if (key.errorStreak > 0) ext.error_streak = key.errorStreak;
   if (key.halfOpen) ext.half_open = true;
   if (key.probeSentAt !== null) ext.probe_sent_at = isoTime(key.probeSentAt);
-  const { ok, rateLimited, invalid, error } = key.outcomes;
-  if (ok + rateLimited + invalid + error > 0) {
+  if (hasOutcomes(key.outcomes)) {
+    const { ok, rateLimited, invalid, error } = key.outcomes;
     ext.outcomes = { ok, rate_limited: rateLimited, invalid, error };
   }
   return ext;
