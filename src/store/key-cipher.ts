@@ -27,6 +27,11 @@ export function parseEncryptionKey(text: string): Buffer | null {
   return null;
 }
 
+interface Sealed {
+  readonly id: string;
+  readonly text: string;
+}
+
 /**
  * Seals key strings for keys.json with AES-256-GCM: a random IV per key, and
  * the key's id as additional authenticated data, so a ciphertext moved to
@@ -35,9 +40,12 @@ export function parseEncryptionKey(text: string): Buffer | null {
 export class KeyCipher {
   readonly #key: KeyObject;
   // Saves rewrite every key, and sealing 100,000 of them anew costs seconds of
-  // CPU: a key keeps the ciphertext it was loaded or first sealed with. Reusing
-  // it for the same id and key string tells a reader nothing new.
-  readonly #sealed = new WeakMap<Secret, { id: string; text: string }>();
+  // CPU: a key keeps the ciphertext it was loaded or last saved with, found by
+  // its key string and used only for the same id. Reusing it tells a reader
+  // nothing new. A save keeps what it sealed and drops the rest, so a removed
+  // key's ciphertext goes with the next save.
+  #sealed = new Map<string, Sealed>();
+  #saving: Map<string, Sealed> | null = null;
 
   constructor(key: Buffer) {
     if (key.length !== KEY_BYTES) throw new RangeError(`an encryption key is ${KEY_BYTES} bytes`);
@@ -45,17 +53,32 @@ export class KeyCipher {
     this.#key = createSecretKey(key);
   }
 
+  /** A save begins: until `endSave`, the keys it seals are the ones whose ciphertexts are kept. */
+  beginSave(): void {
+    this.#saving = new Map();
+  }
+
+  endSave(): void {
+    if (this.#saving === null) return;
+    this.#sealed = this.#saving;
+    this.#saving = null;
+  }
+
   /** `v1:<iv>:<tag>:<ciphertext>`, each part base64url. */
   seal(secret: Secret, id: string): string {
-    const known = this.#sealed.get(secret);
-    if (known?.id === id) return known.text;
+    const plain = secret.reveal();
+    let sealed = this.#saving?.get(plain) ?? this.#sealed.get(plain);
+    if (sealed?.id !== id) sealed = { id, text: this.#encrypt(plain, id) };
+    (this.#saving ?? this.#sealed).set(plain, sealed);
+    return sealed.text;
+  }
+
+  #encrypt(plain: string, id: string): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, this.#key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(id, "utf8"));
-    const body = Buffer.concat([cipher.update(secret.reveal(), "utf8"), cipher.final()]);
-    const text = `v1:${iv.toString("base64url")}:${cipher.getAuthTag().toString("base64url")}:${body.toString("base64url")}`;
-    this.#sealed.set(secret, { id, text });
-    return text;
+    const body = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+    return `v1:${iv.toString("base64url")}:${cipher.getAuthTag().toString("base64url")}:${body.toString("base64url")}`;
   }
 
   /** The key sealed in `text` for `id`; null when it was sealed under another key or id, altered, or is not a sealed key. */
@@ -78,8 +101,7 @@ export class KeyCipher {
       // final() throws when the tag does not match; its message says nothing more.
       return null;
     }
-    const secret = new Secret(plain);
-    this.#sealed.set(secret, { id, text });
-    return secret;
+    this.#sealed.set(plain, { id, text });
+    return new Secret(plain);
   }
 }

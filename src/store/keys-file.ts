@@ -92,10 +92,12 @@ export class KeysFile {
       lines = [];
       return text;
     };
+    this.#cipher?.beginSave();
     for (const key of keys) {
       lines.push(encodeEntryLine(key, this.#cipher));
       if (lines.length === ENCODE_CHUNK) yield chunk();
     }
+    this.#cipher?.endSave();
     if (lines.length > 0) yield chunk();
     yield written === 0 ? "[]\n" : "\n]\n";
   }

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { Secret } from "../../src/core/secret.ts";
+import { KeyCipher, parseEncryptionKey } from "../../src/store/key-cipher.ts";
 import { runUntilExit, spawnServer } from "../helpers/server-process.ts";
 import { makeTempDir, request, startTestServer } from "../helpers/test-server.ts";
 
@@ -109,6 +111,30 @@ describe("with ENCRYPTION_KEY set", () => {
     const [a, b] = sealed.map(parts);
     assert.notEqual(a?.iv, b?.iv);
     assert.notEqual(a?.body, b?.body);
+  });
+});
+
+describe("the ciphertexts a KeyCipher keeps between saves", () => {
+  const cipher = () => new KeyCipher(parseEncryptionKey(ENCRYPTION_KEY) as Buffer);
+
+  it("gives a key string the same ciphertext for the same id, whichever Secret holds it", () => {
+    const keys = cipher();
+    const first = keys.seal(new Secret("sk-kept-ciphertext-1"), "a");
+    assert.equal(keys.seal(new Secret("sk-kept-ciphertext-1"), "a"), first);
+    const moved = keys.seal(new Secret("sk-kept-ciphertext-1"), "b");
+    assert.notEqual(moved, first);
+    assert.equal(keys.open(moved, "b")?.reveal(), "sk-kept-ciphertext-1");
+  });
+
+  it("keeps, after a save, only the ciphertexts that save wrote", () => {
+    const keys = cipher();
+    const gone = keys.seal(new Secret("sk-removed-before-save"), "a");
+    const kept = keys.seal(new Secret("sk-still-in-the-pool"), "b");
+    keys.beginSave();
+    assert.equal(keys.seal(new Secret("sk-still-in-the-pool"), "b"), kept);
+    keys.endSave();
+    assert.equal(keys.seal(new Secret("sk-still-in-the-pool"), "b"), kept);
+    assert.notEqual(keys.seal(new Secret("sk-removed-before-save"), "a"), gone);
   });
 });
 
