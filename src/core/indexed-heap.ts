@@ -1,91 +1,92 @@
-/**
- * A binary min-heap whose items remember their own slot, so removing or
- * re-ordering an arbitrary item is O(log n) instead of a scan.
- */
-export interface HeapSlot {
-  heapSlot: number;
+/** Where each item sits in the heap, kept outside it (a column of the key table). */
+export interface HeapPositions {
+  get(item: number): number;
+  set(item: number, position: number): void;
 }
 
-export class IndexedHeap<T extends HeapSlot> {
-  readonly #items: T[] = [];
-  readonly #before: (a: T, b: T) => boolean;
+/**
+ * A binary min-heap of item numbers that records each item's position, so
+ * removing or re-ordering an arbitrary item is O(log n) instead of a scan.
+ * Heaps may share one `positions` when no item is in two of them at once.
+ */
+export class IndexedHeap {
+  readonly #items: number[] = [];
+  readonly #before: (a: number, b: number) => boolean;
+  readonly #positions: HeapPositions;
 
-  constructor(before: (a: T, b: T) => boolean) {
+  constructor(before: (a: number, b: number) => boolean, positions: HeapPositions) {
     this.#before = before;
+    this.#positions = positions;
   }
 
   get size(): number {
     return this.#items.length;
   }
 
-  peek(): T | undefined {
+  peek(): number | undefined {
     return this.#items[0];
   }
 
-  has(item: T): boolean {
-    return this.#items[item.heapSlot] === item;
-  }
-
-  push(item: T): void {
-    item.heapSlot = this.#items.length;
+  push(item: number): void {
     this.#items.push(item);
-    this.#up(item.heapSlot);
+    this.#up(this.#items.length - 1);
   }
 
-  pop(): T | undefined {
+  pop(): number | undefined {
     const top = this.#items[0];
     if (top !== undefined) this.remove(top);
     return top;
   }
 
-  remove(item: T): void {
-    const slot = item.heapSlot;
-    const last = this.#items.pop() as T;
-    item.heapSlot = -1;
+  remove(item: number): void {
+    const positions = this.#positions;
+    const at = positions.get(item);
+    const last = this.#items.pop() as number;
+    positions.set(item, -1);
     if (last === item) return;
-    this.#items[slot] = last;
-    last.heapSlot = slot;
-    this.#down(slot);
-    this.#up(last.heapSlot);
+    this.#items[at] = last;
+    positions.set(last, at);
+    this.#down(at);
+    this.#up(positions.get(last));
   }
 
   /** Call after the item's ordering fields changed. */
-  update(item: T): void {
-    this.#down(item.heapSlot);
-    this.#up(item.heapSlot);
+  update(item: number): void {
+    this.#down(this.#positions.get(item));
+    this.#up(this.#positions.get(item));
   }
 
-  #up(slot: number): void {
+  #up(at: number): void {
     const items = this.#items;
-    const item = items[slot] as T;
-    while (slot > 0) {
-      const parentSlot = (slot - 1) >> 1;
-      const parent = items[parentSlot] as T;
+    const item = items[at] as number;
+    while (at > 0) {
+      const parentAt = (at - 1) >> 1;
+      const parent = items[parentAt] as number;
       if (!this.#before(item, parent)) break;
-      items[slot] = parent;
-      parent.heapSlot = slot;
-      slot = parentSlot;
+      items[at] = parent;
+      this.#positions.set(parent, at);
+      at = parentAt;
     }
-    items[slot] = item;
-    item.heapSlot = slot;
+    items[at] = item;
+    this.#positions.set(item, at);
   }
 
-  #down(slot: number): void {
+  #down(at: number): void {
     const items = this.#items;
-    const item = items[slot] as T;
+    const item = items[at] as number;
     const n = items.length;
     for (;;) {
-      let child = 2 * slot + 1;
+      let child = 2 * at + 1;
       if (child >= n) break;
       const right = child + 1;
-      if (right < n && this.#before(items[right] as T, items[child] as T)) child = right;
-      const childItem = items[child] as T;
+      if (right < n && this.#before(items[right] as number, items[child] as number)) child = right;
+      const childItem = items[child] as number;
       if (!this.#before(childItem, item)) break;
-      items[slot] = childItem;
-      childItem.heapSlot = slot;
-      slot = child;
+      items[at] = childItem;
+      this.#positions.set(childItem, at);
+      at = child;
     }
-    items[slot] = item;
-    item.heapSlot = slot;
+    items[at] = item;
+    this.#positions.set(item, at);
   }
 }

@@ -1,17 +1,16 @@
 import { IndexedHeap } from "./indexed-heap.ts";
 import {
   dayCountAt,
-  isExpired,
   type KeyData,
-  type KeyRecord,
+  type KeyState,
   type KeyStatus,
   type KeyView,
   minuteCountAt,
-  newRecord,
 } from "./key-record.ts";
+import { ACTIVE, DISABLED, INACTIVE, isTime, KeyTable, NO_TIME } from "./key-table.ts";
 import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
-import type { RecordSnapshot } from "./record-snapshot.ts";
+import { PoolSnapshot } from "./record-snapshot.ts";
 import { SharedQuotaDetector } from "./shared-quota.ts";
 import { dayOf, minuteOf, nextDayStart, nextMinuteStart } from "./windows.ts";
 
@@ -65,12 +64,6 @@ export function duplicateOf(data: KeyData, sameSecret: boolean): DuplicateKeyErr
   return new DuplicateKeyError(sameSecret ? "key" : "id", data.id);
 }
 
-const lruBefore = (a: KeyRecord, b: KeyRecord): boolean => {
-  const aUsed = a.lastUsed ?? Number.NEGATIVE_INFINITY;
-  const bUsed = b.lastUsed ?? Number.NEGATIVE_INFINITY;
-  return aUsed < bUsed || (aUsed === bUsed && a.useSeq < b.useSeq);
-};
-
 /**
  * One pool's keys and the decision of which one to hand out. Pure: every
  * method takes `now`; nothing here reads a clock, sets a timer or touches the disk.
@@ -80,16 +73,19 @@ const lruBefore = (a: KeyRecord, b: KeyRecord): boolean => {
  * (ordered by the moment it may become eligible: next minute, next day, end of
  * a cooldown, a rest or a probe; Infinity for keys only an admin brings back).
  * Each operation moves a bounded number of keys between them, so acquiring a
- * key costs O(log n) however many keys there are.
+ * key costs O(log n) however many keys there are. Keys are slots of a column
+ * table (key-table.ts); a change made through the admin API edits a copy and
+ * stores it back, while dispensing and waking write the columns directly.
  */
 export class KeyPool {
   readonly name: string;
   #settings: PoolSettings;
-  readonly #byId = new Map<string, KeyRecord>();
-  readonly #bySecret = new Map<string, KeyRecord>();
-  readonly #eligible = new IndexedHeap<KeyRecord>(lruBefore);
-  readonly #eligibleList: KeyRecord[] = [];
-  readonly #waiting = new IndexedHeap<KeyRecord>((a, b) => a.wakeAt < b.wakeAt);
+  readonly #keys = new KeyTable();
+  readonly #byId = new Map<string, number>();
+  readonly #bySecret = new Map<string, number>();
+  readonly #eligible: IndexedHeap;
+  readonly #eligibleList: number[] = [];
+  readonly #waiting: IndexedHeap;
   readonly #sharedQuota = new SharedQuotaDetector();
   #activeKeys = 0;
   #restUntil = 0;
@@ -99,12 +95,19 @@ export class KeyPool {
   #globalDay = -1;
   #globalDayCount = 0;
   #version = 0;
-  /** The snapshot being read, if any: told before a record changes. */
-  #snapshot: RecordSnapshot | null = null;
+  /** The snapshot being read, if any: told before a key changes or goes. */
+  #snapshot: PoolSnapshot | null = null;
 
   constructor(name: string, settings: PoolSettings) {
     this.name = name;
     this.#settings = settings;
+    const keys = this.#keys;
+    // A key is in one heap at a time, so both keep their positions in one column.
+    this.#eligible = new IndexedHeap((a, b) => leastRecentlyUsed(keys, a, b), keys.heapSlot);
+    this.#waiting = new IndexedHeap(
+      (a, b) => keys.wakeAt.get(a) < keys.wakeAt.get(b),
+      keys.heapSlot,
+    );
   }
 
   /** Rises with every change worth saving, dispenses included. */
@@ -126,7 +129,7 @@ export class KeyPool {
    */
   loadKey(data: KeyData, now: number): void {
     this.#rollGlobal(now);
-    if (this.#insert(data, now) === null)
+    if (this.#insert(data, now) === undefined)
       throw duplicateOf(data, this.#bySecret.has(data.secret.reveal()));
     this.#globalMinuteCount += minuteCountAt(data, now);
     this.#globalDayCount += dayCountAt(data, now);
@@ -142,11 +145,12 @@ export class KeyPool {
     if (this.#restUntil > now) {
       return { ok: false, reason: "pool-resting", retryAfterMs: this.#restUntil - now };
     }
+    const keys = this.#keys;
     for (;;) {
       const list = this.#eligibleList;
-      const key =
+      const slot =
         mode === "random" ? list[Math.floor(random() * list.length)] : this.#eligible.peek();
-      if (key === undefined) {
+      if (slot === undefined) {
         const retryAt = this.#earliestAvailable(now);
         return {
           ok: false,
@@ -155,30 +159,34 @@ export class KeyPool {
         };
       }
       // Expiry is the one change time makes to an eligible key: noticed here, when it matters.
-      if (isExpired(key, now)) {
-        this.#replace(key, now);
+      if (keys.isExpired(slot, now)) {
+        this.#replace(slot, now);
         continue;
       }
-      const probe = key.halfOpen;
-      this.#dispense(key, now);
-      return { ok: true, id: key.id, secret: key.secret, probe };
+      const probe = keys.halfOpen.get(slot) === 1;
+      this.#dispense(slot, now);
+      return { ok: true, id: keys.id.get(slot), secret: keys.secretOf(slot), probe };
     }
   }
 
   /** Brings back every waiting key whose time has come. Returns whether anything changed. */
   advance(now: number): boolean {
     const before = this.#version;
-    for (let key = this.#waiting.peek(); key && key.wakeAt <= now; key = this.#waiting.peek()) {
-      this.#waiting.pop();
-      this.#wake(key, now);
-      this.#place(key, now);
+    const wakeAt = this.#keys.wakeAt;
+    const waiting = this.#waiting;
+    for (let slot = waiting.peek(); slot !== undefined && wakeAt.get(slot) <= now; ) {
+      waiting.pop();
+      this.#wake(slot, now);
+      this.#place(slot, now);
+      slot = waiting.peek();
     }
     return this.#version !== before;
   }
 
   /** The next moment time alone could change what this pool answers; null if none. */
   nextChangeAt(now: number): number | null {
-    const times = [this.#waiting.peek()?.wakeAt ?? Number.POSITIVE_INFINITY];
+    const next = this.#waiting.peek();
+    const times = [next === undefined ? Number.POSITIVE_INFINITY : this.#keys.wakeAt.get(next)];
     if (this.#restUntil > now) times.push(this.#restUntil);
     if (this.#globalMinuteCount >= this.#settings.tpm) times.push(nextMinuteStart(now));
     const at = Math.min(...times);
@@ -186,41 +194,52 @@ export class KeyPool {
   }
 
   add(data: KeyData, now: number): AddResult {
-    const key = this.#insert(data, now);
-    if (key === null) {
-      const existing = (this.#bySecret.get(data.secret.reveal()) ??
-        this.#byId.get(data.id)) as KeyRecord;
-      return { ok: false, reason: "duplicate", existingId: existing.id };
+    const slot = this.#insert(data, now);
+    if (slot === undefined) {
+      const existingId = (this.idOf(data.secret.reveal()) ?? this.idOf(data.id)) as string;
+      return { ok: false, reason: "duplicate", existingId };
     }
     this.#version++;
-    return { ok: true, key: this.#view(key, now) };
+    return { ok: true, key: this.#view(slot, now) };
   }
 
-  /** The new key's record, or null when its id or key string is already here. */
-  #insert(data: KeyData, now: number): KeyRecord | null {
-    if (this.#bySecret.has(data.secret.reveal()) || this.#byId.has(data.id)) return null;
-    const key = newRecord(data, ++this.#seq);
-    this.#byId.set(key.id, key);
-    this.#bySecret.set(key.secret.reveal(), key);
-    if (key.status === "Active") this.#activeKeys++;
-    this.#place(key, now);
-    return key;
+  /** The new key's slot, or undefined when its id or key string is already here. */
+  #insert(data: KeyData, now: number): number | undefined {
+    const secret = data.secret.reveal();
+    if (this.#bySecret.has(secret) || this.#byId.has(data.id)) return undefined;
+    const slot = this.#keys.add(data, ++this.#seq);
+    this.#byId.set(data.id, slot);
+    this.#bySecret.set(secret, slot);
+    if (data.status === "Active") this.#activeKeys++;
+    this.#place(slot, now);
+    return slot;
   }
 
-  /** Finds a key by id, or else by the key string itself. */
+  /** The id of the key `ref` names: by id first, or else by the key string itself. */
+  idOf(ref: string): string | undefined {
+    const slot = this.#slotOf(ref);
+    return slot === undefined ? undefined : this.#keys.id.get(slot);
+  }
+
+  /** A copy of the key `ref` names (by id first, then by key string). */
   find(ref: string): KeyData | undefined {
-    return this.#byId.get(ref) ?? this.#bySecret.get(ref);
+    const slot = this.#slotOf(ref);
+    return slot === undefined ? undefined : this.#read(slot);
   }
 
   remove(id: string, now: number): KeyView | undefined {
-    const key = this.#byId.get(id);
-    if (!key) return undefined;
-    this.#detach(key);
-    this.#byId.delete(key.id);
-    this.#bySecret.delete(key.secret.reveal());
-    if (key.status === "Active") this.#activeKeys--;
+    const slot = this.#byId.get(id);
+    if (slot === undefined) return undefined;
+    const keys = this.#keys;
+    const view = this.#view(slot, now);
+    this.#snapshot?.preserve(slot);
+    this.#detach(slot);
+    this.#byId.delete(id);
+    this.#bySecret.delete(keys.secret.get(slot));
+    if (keys.status.get(slot) === ACTIVE) this.#activeKeys--;
+    keys.delete(slot);
     this.#version++;
-    return this.#view(key, now);
+    return view;
   }
 
   /**
@@ -273,39 +292,41 @@ export class KeyPool {
   }
 
   view(id: string, now: number): KeyView | undefined {
-    const key = this.#byId.get(id);
-    return key && this.#view(key, now);
+    const slot = this.#byId.get(id);
+    return slot === undefined ? undefined : this.#view(slot, now);
   }
 
   list(now: number): KeyView[] {
-    return Array.from(this.#byId.values(), (key) => this.#view(key, now));
+    return Array.from(this.#byId.values(), (slot) => this.#view(slot, now));
   }
 
-  /** Live records in insertion order; read each one synchronously. */
-  records(): IterableIterator<KeyData> {
-    return this.#byId.values();
+  /** Copies of the keys, in insertion order. */
+  *records(): Generator<KeyData> {
+    for (const slot of this.#byId.values()) yield this.#read(slot);
   }
 
-  /** Adds this pool's records to `snapshot` and keeps it told of changes until the next one. */
-  joinSnapshot(snapshot: RecordSnapshot, records: KeyRecord[]): void {
-    this.#snapshot = snapshot;
-    for (const record of this.#byId.values()) records.push(record);
+  /** This pool's keys as they are now, kept so until the next snapshot is opened or this one closed. */
+  openSnapshot(): PoolSnapshot {
+    this.#snapshot = new PoolSnapshot([...this.#byId.values()], (slot) => this.#read(slot));
+    return this.#snapshot;
   }
 
   stats(now: number): PoolStats {
     this.#rollGlobal(now);
+    const keys = this.#keys;
     const byStatus = { Active: 0, Inactive: 0, Disabled: 0, Expired: 0 };
     const outcomes = { ok: 0, rateLimited: 0, invalid: 0, error: 0 };
     // An eligible key that expired stays in the heap until an acquire meets it, so it is not counted.
     let available = 0;
-    for (const key of this.#byId.values()) {
-      const expired = isExpired(key, now);
-      byStatus[expired ? "Expired" : key.status]++;
-      if (key.randomSlot >= 0 && !expired) available++;
-      outcomes.ok += key.outcomes.ok;
-      outcomes.rateLimited += key.outcomes.rateLimited;
-      outcomes.invalid += key.outcomes.invalid;
-      outcomes.error += key.outcomes.error;
+    for (const slot of this.#byId.values()) {
+      const expired = keys.isExpired(slot, now);
+      byStatus[expired ? "Expired" : keys.statusOf(slot)]++;
+      if (keys.randomSlot.get(slot) >= 0 && !expired) available++;
+      const counts = keys.outcomes.get(slot);
+      outcomes.ok += counts.ok;
+      outcomes.rateLimited += counts.rateLimited;
+      outcomes.invalid += counts.invalid;
+      outcomes.error += counts.error;
     }
     return {
       total: this.#byId.size,
@@ -319,127 +340,155 @@ export class KeyPool {
     };
   }
 
-  #change(id: string, now: number, change: (key: KeyRecord) => void): KeyView | undefined {
-    const key = this.#byId.get(id);
-    if (!key) return undefined;
-    this.#snapshot?.preserve(key);
-    this.#detach(key);
-    change(key);
-    this.#place(key, now);
-    this.#version++;
-    return this.#view(key, now);
+  #slotOf(ref: string): number | undefined {
+    return this.#byId.get(ref) ?? this.#bySecret.get(ref);
   }
 
-  #setStatusField(key: KeyRecord, status: KeyStatus): void {
+  #read(slot: number): KeyData {
+    return this.#keys.read(slot, this.name);
+  }
+
+  #change(id: string, now: number, change: (key: KeyState) => void): KeyView | undefined {
+    const slot = this.#byId.get(id);
+    if (slot === undefined) return undefined;
+    this.#snapshot?.preserve(slot);
+    this.#detach(slot);
+    const key = this.#keys.edit(slot, this.name);
+    change(key);
+    this.#keys.write(slot, key);
+    this.#place(slot, now);
+    this.#version++;
+    return this.#view(slot, now);
+  }
+
+  #setStatusField(key: KeyState, status: KeyStatus): void {
     this.#activeKeys += Number(status === "Active") - Number(key.status === "Active");
     key.status = status;
   }
 
-  #wake(key: KeyRecord, now: number): void {
-    this.#snapshot?.preserve(key);
+  #wake(slot: number, now: number): void {
+    this.#snapshot?.preserve(slot);
+    const keys = this.#keys;
     const settings = this.#settings;
-    if (key.status === "Inactive" && (key.deactivatedAt ?? now) + settings.cooldownMs <= now) {
-      this.#setStatusField(key, "Active");
-      key.deactivatedAt = null;
+    if (
+      keys.status.get(slot) === INACTIVE &&
+      timeOr(keys.deactivatedAt.get(slot), now) + settings.cooldownMs <= now
+    ) {
+      keys.status.set(slot, ACTIVE);
+      this.#activeKeys++;
+      keys.deactivatedAt.set(slot, NO_TIME);
       this.#version++;
     }
-    if (key.restUntil !== null && key.restUntil <= now) {
-      key.restUntil = null;
-      key.halfOpen = true;
+    if (keys.restUntil.get(slot) <= now) {
+      keys.restUntil.set(slot, NO_TIME);
+      keys.halfOpen.set(slot, 1);
       this.#version++;
     }
-    if (key.probeSentAt !== null && key.probeSentAt + settings.probeTimeoutMs <= now) {
+    if (keys.probeSentAt.get(slot) + settings.probeTimeoutMs <= now) {
       // Nobody reported a failure in time: the probe is taken to have worked.
-      key.probeSentAt = null;
-      key.halfOpen = false;
-      key.backoffLevel = 0;
+      keys.probeSentAt.set(slot, NO_TIME);
+      keys.halfOpen.set(slot, 0);
+      keys.backoffLevel.set(slot, 0);
       this.#version++;
     }
   }
 
-  #dispense(key: KeyRecord, now: number): void {
-    this.#snapshot?.preserve(key);
+  #dispense(slot: number, now: number): void {
+    this.#snapshot?.preserve(slot);
+    const keys = this.#keys;
     const minute = minuteOf(now);
     const day = dayOf(now);
-    key.minuteCount = key.minuteWindow === minute ? key.minuteCount + 1 : 1;
-    key.minuteWindow = minute;
-    key.dayCount = key.dayWindow === day ? key.dayCount + 1 : 1;
-    key.dayWindow = day;
-    key.lastUsed = now;
-    key.useSeq = ++this.#seq;
-    if (key.halfOpen) key.probeSentAt = now;
+    const minuteCount = keys.minuteWindow.get(slot) === minute ? keys.minuteCount.get(slot) + 1 : 1;
+    const dayCount = keys.dayWindow.get(slot) === day ? keys.dayCount.get(slot) + 1 : 1;
+    keys.minuteCount.set(slot, minuteCount);
+    keys.minuteWindow.set(slot, minute);
+    keys.dayCount.set(slot, dayCount);
+    keys.dayWindow.set(slot, day);
+    keys.lastUsed.set(slot, now);
+    keys.useSeq.set(slot, ++this.#seq);
+    if (keys.halfOpen.get(slot) === 1) keys.probeSentAt.set(slot, now);
     this.#globalMinuteCount++;
     this.#globalDayCount++;
     this.#version++;
     if (
-      key.probeSentAt !== null ||
-      key.minuteCount >= this.#rpm(key) ||
-      key.dayCount >= this.#rpd(key)
+      isTime(keys.probeSentAt.get(slot)) ||
+      minuteCount >= this.#rpm(slot) ||
+      dayCount >= this.#rpd(slot)
     ) {
-      this.#replace(key, now);
+      this.#replace(slot, now);
     } else {
-      this.#eligible.update(key);
+      this.#eligible.update(slot);
     }
   }
 
-  #rpm(key: KeyData): number {
-    return key.limits?.rpm ?? this.#settings.rpm;
+  #rpm(slot: number): number {
+    return this.#keys.limits.get(slot)?.rpm ?? this.#settings.rpm;
   }
 
-  #rpd(key: KeyData): number {
-    return key.limits?.rpd ?? this.#settings.rpd;
+  #rpd(slot: number): number {
+    return this.#keys.limits.get(slot)?.rpd ?? this.#settings.rpd;
   }
 
-  #availableAt(key: KeyData, now: number): number {
-    if (key.status === "Disabled" || isExpired(key, now)) return Number.POSITIVE_INFINITY;
+  #availableAt(slot: number, now: number): number {
+    const keys = this.#keys;
+    const status = keys.status.get(slot);
+    if (status === DISABLED || keys.isExpired(slot, now)) return Number.POSITIVE_INFINITY;
     const settings = this.#settings;
     let at = now;
-    if (key.status === "Inactive")
-      at = Math.max(at, (key.deactivatedAt ?? now) + settings.cooldownMs);
-    if (key.restUntil !== null) at = Math.max(at, key.restUntil);
-    if (key.probeSentAt !== null) at = Math.max(at, key.probeSentAt + settings.probeTimeoutMs);
-    if (dayCountAt(key, now) >= this.#rpd(key)) return Math.max(at, nextDayStart(now));
-    if (minuteCountAt(key, now) >= this.#rpm(key)) return Math.max(at, nextMinuteStart(now));
+    if (status === INACTIVE)
+      at = Math.max(at, timeOr(keys.deactivatedAt.get(slot), now) + settings.cooldownMs);
+    const restUntil = keys.restUntil.get(slot);
+    if (isTime(restUntil)) at = Math.max(at, restUntil);
+    const probeSentAt = keys.probeSentAt.get(slot);
+    if (isTime(probeSentAt)) at = Math.max(at, probeSentAt + settings.probeTimeoutMs);
+    const day = keys.dayWindow.get(slot) === dayOf(now) ? keys.dayCount.get(slot) : 0;
+    if (day >= this.#rpd(slot)) return Math.max(at, nextDayStart(now));
+    const minute = keys.minuteWindow.get(slot) === minuteOf(now) ? keys.minuteCount.get(slot) : 0;
+    if (minute >= this.#rpm(slot)) return Math.max(at, nextMinuteStart(now));
     return at;
   }
 
   #earliestAvailable(now: number): number | null {
     if (this.#eligible.size > 0) return now;
-    const at = this.#waiting.peek()?.wakeAt ?? Number.POSITIVE_INFINITY;
+    const next = this.#waiting.peek();
+    const at = next === undefined ? Number.POSITIVE_INFINITY : this.#keys.wakeAt.get(next);
     return Number.isFinite(at) ? at : null;
   }
 
-  #replace(key: KeyRecord, now: number): void {
-    this.#detach(key);
-    this.#place(key, now);
+  #replace(slot: number, now: number): void {
+    this.#detach(slot);
+    this.#place(slot, now);
   }
 
-  #place(key: KeyRecord, now: number): void {
-    const at = this.#availableAt(key, now);
-    if (at <= now && key.status === "Active" && key.restUntil === null) {
-      this.#eligible.push(key);
-      key.randomSlot = this.#eligibleList.length;
-      this.#eligibleList.push(key);
+  #place(slot: number, now: number): void {
+    const keys = this.#keys;
+    const at = this.#availableAt(slot, now);
+    if (at <= now && keys.status.get(slot) === ACTIVE && !isTime(keys.restUntil.get(slot))) {
+      this.#eligible.push(slot);
+      keys.randomSlot.set(slot, this.#eligibleList.length);
+      this.#eligibleList.push(slot);
     } else {
       // A state only time undoes but that is already due waits for the next advance().
-      key.wakeAt = at;
-      this.#waiting.push(key);
+      keys.wakeAt.set(slot, at);
+      this.#waiting.push(slot);
     }
   }
 
-  #detach(key: KeyRecord): void {
-    if (key.randomSlot < 0) {
-      this.#waiting.remove(key);
+  #detach(slot: number): void {
+    const keys = this.#keys;
+    const randomSlot = keys.randomSlot.get(slot);
+    if (randomSlot < 0) {
+      this.#waiting.remove(slot);
       return;
     }
-    this.#eligible.remove(key);
+    this.#eligible.remove(slot);
     const list = this.#eligibleList;
-    const last = list.pop() as KeyRecord;
-    if (last !== key) {
-      list[key.randomSlot] = last;
-      last.randomSlot = key.randomSlot;
+    const last = list.pop() as number;
+    if (last !== slot) {
+      list[randomSlot] = last;
+      keys.randomSlot.set(last, randomSlot);
     }
-    key.randomSlot = -1;
+    keys.randomSlot.set(slot, -1);
   }
 
   #rollGlobal(now: number): void {
@@ -455,13 +504,14 @@ export class KeyPool {
     }
   }
 
-  #view(key: KeyRecord, now: number): KeyView {
-    const availableAt = this.#availableAt(key, now);
+  #view(slot: number, now: number): KeyView {
+    const key = this.#read(slot);
+    const availableAt = this.#availableAt(slot, now);
     return {
       id: key.id,
       preview: key.secret.preview,
       pool: key.pool,
-      status: isExpired(key, now) ? "Expired" : key.status,
+      status: this.#keys.isExpired(slot, now) ? "Expired" : key.status,
       limits: key.limits,
       expiresAt: key.expiresAt,
       requestsThisMinute: minuteCountAt(key, now),
@@ -472,8 +522,19 @@ export class KeyPool {
       restUntil: key.restUntil,
       halfOpen: key.halfOpen,
       errorStreak: key.errorStreak,
-      outcomes: { ...key.outcomes },
+      outcomes: key.outcomes,
       availableAt: Number.isFinite(availableAt) ? availableAt : null,
     };
   }
+}
+
+/** Least recently used first; a key never used before any that was, then the order of insertion. */
+function leastRecentlyUsed(keys: KeyTable, a: number, b: number): boolean {
+  const aUsed = timeOr(keys.lastUsed.get(a), Number.NEGATIVE_INFINITY);
+  const bUsed = timeOr(keys.lastUsed.get(b), Number.NEGATIVE_INFINITY);
+  return aUsed < bUsed || (aUsed === bUsed && keys.useSeq.get(a) < keys.useSeq.get(b));
+}
+
+function timeOr(time: number, fallback: number): number {
+  return isTime(time) ? time : fallback;
 }

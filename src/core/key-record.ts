@@ -1,4 +1,3 @@
-import type { HeapSlot } from "./indexed-heap.ts";
 import type { KeyLimits } from "./limits.ts";
 import type { Secret } from "./secret.ts";
 import { dayOf, minuteOf } from "./windows.ts";
@@ -45,64 +44,11 @@ export interface KeyData {
   readonly outcomes: Readonly<OutcomeCounts>;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** A key's full mutable state. Lives inside the pool; callers see `KeyView`s. */
-export interface KeyRecord
-  extends HeapSlot,
-    Mutable<Omit<KeyData, "id" | "secret" | "pool" | "createdAt">> {
-  readonly id: string;
-  readonly secret: Secret;
-  readonly pool: string;
-  readonly createdAt: number;
-  outcomes: OutcomeCounts;
-  /** Tie-breaker for least-recently-used order: rises with every insert and dispense. */
-  useSeq: number;
-  /** Slot in the pool's random-pick array while eligible, else -1. */
-  randomSlot: number;
-  /** When a waiting key may become eligible again (Infinity: not by time alone). */
-  wakeAt: number;
-}
-
-// Shared by every record with nothing reported yet (most keys): 56 bytes a key
-// saved. Frozen, so whatever counts on a record must first give it its own.
-const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invalid: 0, error: 0 });
+/** A copy of a key's fields that a change may edit before it is stored back. */
+export type KeyState = { -readonly [K in keyof KeyData]: KeyData[K] } & { outcomes: OutcomeCounts };
 
 export function hasOutcomes({ ok, rateLimited, invalid, error }: OutcomeCounts): boolean {
   return ok + rateLimited + invalid + error > 0;
-}
-
-/**
- * The pool's record of `data`. Every field is written here, in one literal, so
- * each record is one object of one shape with its fields inline: a spread of
- * `data` gave records a second, out-of-line property store (about 60 bytes a key).
- */
-export function newRecord(data: KeyData, useSeq: number): KeyRecord {
-  return {
-    id: data.id,
-    secret: data.secret,
-    pool: data.pool,
-    limits: data.limits,
-    expiresAt: data.expiresAt,
-    status: data.status,
-    minuteCount: data.minuteCount,
-    minuteWindow: data.minuteWindow,
-    dayCount: data.dayCount,
-    dayWindow: data.dayWindow,
-    lastUsed: data.lastUsed,
-    createdAt: data.createdAt,
-    deactivatedAt: data.deactivatedAt,
-    restUntil: data.restUntil,
-    backoffLevel: data.backoffLevel,
-    errorStreak: data.errorStreak,
-    halfOpen: data.halfOpen,
-    probeSentAt: data.probeSentAt,
-    outcomes: hasOutcomes(data.outcomes) ? { ...data.outcomes } : NO_OUTCOMES,
-    useSeq,
-    heapSlot: -1,
-    randomSlot: -1,
-    wakeAt: 0,
-  };
 }
 
 /** A read-only picture of a key at one moment, with counters already rolled to `now`. */

@@ -1,4 +1,4 @@
-import type { KeyRecord } from "./key-record.ts";
+import type { KeyState } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 
 /** What a caller saw when it used a key: the provider's answer, classified. */
@@ -6,8 +6,8 @@ export type Outcome = "ok" | "rate_limited" | "invalid" | "error";
 export const OUTCOMES: readonly Outcome[] = ["ok", "rate_limited", "invalid", "error"];
 
 /**
- * Applies one outcome report to a key's state. The key must be detached from
- * the pool's heaps; the pool places it again afterwards.
+ * Applies one outcome report to a copy of a key's state, which the pool then
+ * stores back and places in its heaps again.
  *
  * - ok: the key works; streaks and backoff are forgotten.
  * - rate_limited: the key rests until the provider's Retry-After, else for the
@@ -18,15 +18,13 @@ export const OUTCOMES: readonly Outcome[] = ["ok", "rate_limited", "invalid", "e
  *   key to rest for errorRest, doubled the same way.
  */
 export function applyOutcome(
-  key: KeyRecord,
+  key: KeyState,
   outcome: Outcome,
   retryAfterMs: number | null,
   now: number,
   settings: PoolSettings,
 ): void {
   const probing = key.probeSentAt !== null;
-  // A key never reported on shares one frozen set of zeros (see newRecord): counting starts its own.
-  if (Object.isFrozen(key.outcomes)) key.outcomes = { ...key.outcomes };
   switch (outcome) {
     case "ok":
       key.outcomes.ok++;
@@ -59,7 +57,7 @@ export function applyOutcome(
 }
 
 function rest(
-  key: KeyRecord,
+  key: KeyState,
   retryAfterMs: number | null,
   baseMs: number,
   now: number,

@@ -6,7 +6,7 @@ import {
   type PoolStats,
   type SelectionMode,
 } from "./key-pool.ts";
-import { DEFAULT_POOL, type KeyData, type KeyRecord, type KeyView } from "./key-record.ts";
+import { DEFAULT_POOL, type KeyData, type KeyView } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 import type { Outcome } from "./outcome-rules.ts";
 import { RecordSnapshot } from "./record-snapshot.ts";
@@ -38,8 +38,8 @@ export class PoolSet {
   loadKey(key: KeyData, now: number): void {
     // Ids and key strings are one namespace (either may name a key in a path), across pools.
     for (const pool of this.#pools.values()) {
-      const sameSecret = pool.find(key.secret.reveal()) !== undefined;
-      if (sameSecret || pool.find(key.id)) throw duplicateOf(key, sameSecret);
+      const sameSecret = pool.idOf(key.secret.reveal()) !== undefined;
+      if (sameSecret || pool.idOf(key.id) !== undefined) throw duplicateOf(key, sameSecret);
     }
     this.#pool(key.pool).loadKey(key, now);
   }
@@ -70,8 +70,8 @@ export class PoolSet {
   }
 
   add(data: KeyData, now: number): AddResult {
-    const existing = this.find(data.secret.reveal()) ?? this.find(data.id);
-    if (existing) return { ok: false, reason: "duplicate", existingId: existing.id };
+    const existingId = this.#idOf(data.secret.reveal()) ?? this.#idOf(data.id);
+    if (existingId !== undefined) return { ok: false, reason: "duplicate", existingId };
     return this.#pool(data.pool).add(data, now);
   }
 
@@ -142,10 +142,7 @@ export class PoolSet {
 
   /** Every key as it is now, readable across turns while changes go on (close it when done). */
   openSnapshot(): RecordSnapshot {
-    const records: KeyRecord[] = [];
-    const snapshot = new RecordSnapshot(records);
-    for (const pool of this.#pools.values()) pool.joinSnapshot(snapshot, records);
-    return snapshot;
+    return new RecordSnapshot(Array.from(this.#pools.values(), (pool) => pool.openSnapshot()));
   }
 
   stats(now: number): Map<string, PoolStats> {
@@ -153,7 +150,15 @@ export class PoolSet {
   }
 
   #poolOf(id: string): KeyPool | undefined {
-    for (const pool of this.#pools.values()) if (pool.find(id)?.id === id) return pool;
+    for (const pool of this.#pools.values()) if (pool.idOf(id) === id) return pool;
+    return undefined;
+  }
+
+  #idOf(ref: string): string | undefined {
+    for (const pool of this.#pools.values()) {
+      const id = pool.idOf(ref);
+      if (id !== undefined) return id;
+    }
     return undefined;
   }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { PAGE_SIZE } from "../../src/core/columns.ts";
 import { KeyPool } from "../../src/core/key-pool.ts";
 import { newKeyData } from "../../src/core/key-record.ts";
 import { type Limits, poolSettings } from "../../src/core/limits.ts";
@@ -190,6 +191,29 @@ describe("management", () => {
     assert.equal(pool.find("id1")?.id, "id1");
     assert.equal(pool.find("sk-key-0-padding")?.id, "id0");
     assert.equal(pool.find("nope"), undefined);
+  });
+
+  it("keeps keys apart across column pages, and gives a removed key's slot to a new key", () => {
+    const count = 2 * PAGE_SIZE + 7;
+    const pool = poolWith(count, { rpm: 1, rpd: 1, tpm: 1e9 });
+    const removed = Array.from({ length: Math.ceil(count / 3) }, (_, n) => 3 * n);
+    for (const i of removed) pool.remove(`id${i}`, T0);
+    for (const i of removed)
+      pool.add(newKeyData(`new${i}`, new Secret(`sk-new-${i}-padding`), T0), T0);
+    const kept = Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 !== 0);
+    const expected = [
+      ...kept.map((i) => [`id${i}`, `sk-key-${i}-padding`]),
+      ...removed.map((i) => [`new${i}`, `sk-new-${i}-padding`]),
+    ];
+    const dispensed: string[][] = [];
+    for (let result = pool.acquire(T0, "auto", never); result.ok; ) {
+      dispensed.push([result.id, result.secret.reveal()]);
+      result = pool.acquire(T0, "auto", never);
+    }
+    assert.deepEqual(dispensed, expected);
+    assert.equal(pool.size, count);
+    assert.equal(pool.find("sk-new-3-padding")?.id, "new3");
+    assert.equal(pool.find("id3"), undefined);
   });
 
   it("a removed key is never dispensed again", () => {

@@ -1,0 +1,174 @@
+import {
+  float64Column,
+  int32Column,
+  type NumberColumn,
+  PAGE_SIZE,
+  uint8Column,
+  ValueColumn,
+} from "./columns.ts";
+import {
+  hasOutcomes,
+  type KeyData,
+  type KeyState,
+  type KeyStatus,
+  type OutcomeCounts,
+} from "./key-record.ts";
+import type { KeyLimits } from "./limits.ts";
+import { Secret } from "./secret.ts";
+
+const STATUSES: readonly KeyStatus[] = ["Active", "Inactive", "Disabled"];
+export const ACTIVE = 0;
+export const INACTIVE = 1;
+export const DISABLED = 2;
+
+/** A time column's "none": NaN, which every comparison with a time answers false. */
+export const NO_TIME = Number.NaN;
+
+export function timeOrNull(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
+export function isTime(value: number): boolean {
+  return !Number.isNaN(value);
+}
+
+// Shared by every key with nothing reported yet (most keys). Frozen: counts are
+// changed on a copy (`edit`) and stored as a new object.
+const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invalid: 0, error: 0 });
+
+/**
+ * Every key of a pool, one column per field, a key being a slot (an index).
+ * An object per key cost about 300 bytes at 100,000 keys (23 fields, a boxed
+ * double per timestamp, a Secret wrapper); here a key costs 138 bytes and the
+ * collector has a few hundred arrays to trace instead of 400,000 objects.
+ * Times that may be absent hold NO_TIME.
+ */
+export class KeyTable {
+  readonly id = new ValueColumn<string>();
+  /** The key string itself; wrapped in a Secret whenever it leaves the table. */
+  readonly secret = new ValueColumn<string>();
+  readonly limits = new ValueColumn<KeyLimits | null>();
+  readonly outcomes = new ValueColumn<Readonly<OutcomeCounts>>();
+  readonly status = uint8Column();
+  readonly halfOpen = uint8Column();
+  readonly expiresAt = float64Column();
+  readonly lastUsed = float64Column();
+  readonly createdAt = float64Column();
+  readonly deactivatedAt = float64Column();
+  readonly restUntil = float64Column();
+  readonly probeSentAt = float64Column();
+  // Counts bounded only by a key's limits, which may be large: a double, not an int32.
+  readonly minuteCount = float64Column();
+  readonly dayCount = float64Column();
+  readonly minuteWindow = int32Column();
+  readonly dayWindow = int32Column();
+  readonly backoffLevel = int32Column();
+  readonly errorStreak = int32Column();
+  /** Tie-breaker for least-recently-used order: rises with every insert and dispense. */
+  readonly useSeq = float64Column();
+  /** Position in whichever heap holds the key. */
+  readonly heapSlot = int32Column();
+  /** Position in the pool's random-pick list while eligible, else -1. */
+  readonly randomSlot = int32Column();
+  /** When a waiting key may become eligible again (Infinity: not by time alone). */
+  readonly wakeAt = float64Column();
+
+  // Every column above: fields are set in order, so this sees them all.
+  readonly #pages: { addPage(): void }[] = Object.values(this);
+  readonly #free: number[] = [];
+  #used = 0;
+  #capacity = 0;
+
+  /** A slot holding `data`. */
+  add(data: KeyData, useSeq: number): number {
+    const slot = this.#free.pop() ?? this.#next();
+    this.write(slot, data);
+    this.useSeq.set(slot, useSeq);
+    this.heapSlot.set(slot, -1);
+    this.randomSlot.set(slot, -1);
+    this.wakeAt.set(slot, 0);
+    return slot;
+  }
+
+  /** Frees the slot for a later key, letting go of its strings. */
+  delete(slot: number): void {
+    this.id.set(slot, undefined);
+    this.secret.set(slot, undefined);
+    this.limits.set(slot, undefined);
+    this.outcomes.set(slot, undefined);
+    this.#free.push(slot);
+  }
+
+  /** The key's persisted fields as they are now (the outcome counts shared: stored ones never change). */
+  read(slot: number, pool: string): KeyData {
+    return {
+      id: this.id.get(slot),
+      secret: this.secretOf(slot),
+      pool,
+      limits: this.limits.get(slot),
+      expiresAt: timeOrNull(this.expiresAt.get(slot)),
+      status: this.statusOf(slot),
+      minuteCount: this.minuteCount.get(slot),
+      minuteWindow: this.minuteWindow.get(slot),
+      dayCount: this.dayCount.get(slot),
+      dayWindow: this.dayWindow.get(slot),
+      lastUsed: timeOrNull(this.lastUsed.get(slot)),
+      createdAt: this.createdAt.get(slot),
+      deactivatedAt: timeOrNull(this.deactivatedAt.get(slot)),
+      restUntil: timeOrNull(this.restUntil.get(slot)),
+      backoffLevel: this.backoffLevel.get(slot),
+      errorStreak: this.errorStreak.get(slot),
+      halfOpen: this.halfOpen.get(slot) === 1,
+      probeSentAt: timeOrNull(this.probeSentAt.get(slot)),
+      outcomes: this.outcomes.get(slot),
+    };
+  }
+
+  /** A copy of the key's persisted fields that the caller may change and `write` back. */
+  edit(slot: number, pool: string): KeyState {
+    const key = this.read(slot, pool);
+    return { ...key, outcomes: { ...key.outcomes } };
+  }
+
+  /** Stores every persisted field of `data` in the slot. */
+  write(slot: number, data: KeyData): void {
+    this.id.set(slot, data.id);
+    this.secret.set(slot, data.secret.reveal());
+    this.limits.set(slot, data.limits);
+    this.expiresAt.set(slot, data.expiresAt ?? NO_TIME);
+    this.status.set(slot, STATUSES.indexOf(data.status));
+    this.minuteCount.set(slot, data.minuteCount);
+    this.minuteWindow.set(slot, data.minuteWindow);
+    this.dayCount.set(slot, data.dayCount);
+    this.dayWindow.set(slot, data.dayWindow);
+    this.lastUsed.set(slot, data.lastUsed ?? NO_TIME);
+    this.createdAt.set(slot, data.createdAt);
+    this.deactivatedAt.set(slot, data.deactivatedAt ?? NO_TIME);
+    this.restUntil.set(slot, data.restUntil ?? NO_TIME);
+    this.backoffLevel.set(slot, data.backoffLevel);
+    this.errorStreak.set(slot, data.errorStreak);
+    this.halfOpen.set(slot, data.halfOpen ? 1 : 0);
+    this.probeSentAt.set(slot, data.probeSentAt ?? NO_TIME);
+    this.outcomes.set(slot, hasOutcomes(data.outcomes) ? { ...data.outcomes } : NO_OUTCOMES);
+  }
+
+  secretOf(slot: number): Secret {
+    return new Secret(this.secret.get(slot));
+  }
+
+  statusOf(slot: number): KeyStatus {
+    return STATUSES[this.status.get(slot)] as KeyStatus;
+  }
+
+  isExpired(slot: number, now: number): boolean {
+    return this.expiresAt.get(slot) <= now;
+  }
+
+  #next(): number {
+    if (this.#used === this.#capacity) {
+      for (const column of this.#pages) column.addPage();
+      this.#capacity += PAGE_SIZE;
+    }
+    return this.#used++;
+  }
+}
