@@ -106,7 +106,9 @@ async function buildBinary(outdir: string): Promise<void> {
       execArgv: NODE_FLAGS,
     }),
   );
-  await node(["--experimental-sea-config", config]);
+  // The code cache is made under the flags the binary runs with: V8 rejects a cache made under
+  // other flags (with a warning at every start), and --expose-gc is one it checks.
+  await node([...NODE_FLAGS, "--experimental-sea-config", config]);
 
   const binary = join(outdir, BINARY_NAME);
   await rm(binary, { force: true });

@@ -52,6 +52,16 @@ const DEFAULT_TIMEOUTS: ServerTimeouts = {
 // In-flight requests get this long to finish on shutdown before their sockets are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * One full GC once keys.json is loaded, where Node runs with `--expose-gc` (our
+ * shipped flags, scripts/node-flags.ts). Loading leaves the tables the lookup
+ * maps and heap arrays outgrew (9.4 MB at 100,000 keys) to V8's first full GC,
+ * and an idle server may never run one: they stayed for as long as we watched.
+ */
+function collectLoadingGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Loads keys.json, listens, and saves on the interval: the whole service, wired. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -68,6 +78,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     newId: deps.newId ?? (() => nanoid(12)),
     logger,
   });
+  collectLoadingGarbage();
   const line = new WaitingLine(store, clock);
   const app = createApp({
     ...config,
