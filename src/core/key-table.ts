@@ -1,11 +1,4 @@
-import {
-  float64Column,
-  int32Column,
-  type NumberColumn,
-  PAGE_SIZE,
-  uint8Column,
-  ValueColumn,
-} from "./columns.ts";
+import { float64Column, int32Column, PAGE_SIZE, uint8Column, ValueColumn } from "./columns.ts";
 import {
   hasOutcomes,
   type KeyData,
