@@ -107,7 +107,7 @@ async function buildBinary(outdir: string): Promise<void> {
     }),
   );
   // The code cache is made under the flags the binary runs with: V8 rejects a cache made under
-  // other flags (with a warning at every start), and --expose-gc is one it checks.
+  // flags it checks (with a warning at every start), such as --expose-gc.
   await node([...NODE_FLAGS, "--experimental-sea-config", config]);
 
   const binary = join(outdir, BINARY_NAME);

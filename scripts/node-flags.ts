@@ -12,14 +12,5 @@
  * against 68-82 us. At 10 keys: peak 119-120 MB either way, CPU within the
  * noise. A cap of 8 MB was no better at 100,000 keys (ready 150-168 MB) and
  * once peaked at 178 MB with 10 keys.
- *
- * --expose-gc: the server calls gc() once, after loading keys.json (server.ts,
- * collectLoadingGarbage). Loading leaves the tables that the lookup maps and
- * heap arrays outgrew, 9.4 MB at 100,000 keys, to V8's first full GC, and an
- * idle server may never run one (45 s idle: still there). Where it was left:
- * every launch from src/, about 1 in 5 of the built server's. From src/, three
- * alternations at 100,000 keys: once loaded 167-169 MB against 175-177. Built,
- * when nothing was left: 144-148 MB either way. The GC takes about 32 ms before
- * the server listens; peak under 10 s of wrk 177-196 against 171-200 MB.
  */
-export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16", "--expose-gc"];
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16"];
