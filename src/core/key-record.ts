@@ -17,6 +17,9 @@ export interface OutcomeCounts {
   error: number;
 }
 
+/** The most rests or errors in a row a key may count (keys.json may not claim more). */
+export const MAX_STREAK = 2 ** 31 - 1;
+
 /** What the pool needs to rebuild a key: the persisted fields. */
 export interface KeyData {
   readonly id: string;

@@ -32,7 +32,7 @@ const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invali
 /**
  * Every key of a pool, one column per field, a key being a slot (an index).
  * An object per key cost about 300 bytes at 100,000 keys (23 fields, a boxed
- * double per timestamp, a Secret wrapper); here a key costs 138 bytes and the
+ * double per timestamp, a Secret wrapper); here a key costs 142 bytes and the
  * collector has a few hundred arrays to trace instead of 400,000 objects.
  * Times that may be absent hold NO_TIME.
  */
@@ -50,11 +50,13 @@ export class KeyTable {
   readonly deactivatedAt = float64Column();
   readonly restUntil = float64Column();
   readonly probeSentAt = float64Column();
-  // Counts bounded only by a key's limits, which may be large: a double, not an int32.
+  // Counts bounded only by a key's limits, which may be large, and minutes since
+  // 1970, which pass 2^31 in the year 6053 (keys.json may hold any year): doubles.
   readonly minuteCount = float64Column();
   readonly dayCount = float64Column();
-  readonly minuteWindow = int32Column();
+  readonly minuteWindow = float64Column();
   readonly dayWindow = int32Column();
+  /** Both at most MAX_STREAK, which fits an int32. */
   readonly backoffLevel = int32Column();
   readonly errorStreak = int32Column();
   /** Tie-breaker for least-recently-used order: rises with every insert and dispense. */

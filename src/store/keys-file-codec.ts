@@ -1,5 +1,11 @@
 import { ID_PATTERN, keyFormatProblem, POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
-import { DEFAULT_POOL, hasOutcomes, type KeyData, type KeyStatus } from "../core/key-record.ts";
+import {
+  DEFAULT_POOL,
+  hasOutcomes,
+  type KeyData,
+  type KeyStatus,
+  MAX_STREAK,
+} from "../core/key-record.ts";
 import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
@@ -72,6 +78,7 @@ const timestamp = z.pipe(
 );
 
 const count = z.int().check(z.nonnegative());
+const streak = z.int().check(z.nonnegative(), z.maximum(MAX_STREAK));
 
 const usageSchema = z.object({
   requests_this_minute: z._default(count, 0),
@@ -111,8 +118,8 @@ const extensionSchema = z.object({
   ),
   expires_at: z.optional(z.nullable(timestamp)),
   rest_until: z.optional(z.nullable(timestamp)),
-  backoff_level: z.optional(count),
-  error_streak: z.optional(count),
+  backoff_level: z.optional(streak),
+  error_streak: z.optional(streak),
   half_open: z.optional(z.boolean()),
   probe_sent_at: z.optional(z.nullable(timestamp)),
   outcomes: z.optional(

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PAGE_SIZE } from "../../src/core/columns.ts";
 import { KeyPool } from "../../src/core/key-pool.ts";
-import { newKeyData } from "../../src/core/key-record.ts";
+import { type KeyData, MAX_STREAK, newKeyData } from "../../src/core/key-record.ts";
 import { type Limits, poolSettings } from "../../src/core/limits.ts";
 import { Secret } from "../../src/core/secret.ts";
+import { dayOf, minuteOf } from "../../src/core/windows.ts";
 
 const T0 = Date.parse("2026-01-15T10:00:00.000Z");
 const LIMITS: Limits = { rpm: 2, rpd: 5, tpm: 1000, cooldownMs: 300_000 };
@@ -214,6 +215,33 @@ describe("management", () => {
     assert.equal(pool.size, count);
     assert.equal(pool.find("sk-new-3-padding")?.id, "new3");
     assert.equal(pool.find("id3"), undefined);
+  });
+
+  it("gives back a key exactly as loaded, at the furthest dates and largest counts keys.json allows", () => {
+    const last = Date.parse("9999-12-31T23:59:59.999Z");
+    const key: KeyData = {
+      ...newKeyData("far", new Secret("sk-far-future-padding"), T0),
+      status: "Disabled",
+      lastUsed: last,
+      minuteCount: Number.MAX_SAFE_INTEGER,
+      minuteWindow: minuteOf(last),
+      dayCount: Number.MAX_SAFE_INTEGER,
+      dayWindow: dayOf(last),
+      expiresAt: last,
+      restUntil: last,
+      probeSentAt: last,
+      halfOpen: true,
+      backoffLevel: MAX_STREAK,
+      errorStreak: MAX_STREAK,
+      outcomes: { ok: Number.MAX_SAFE_INTEGER, rateLimited: 1, invalid: 2, error: 3 },
+    };
+    const pool = new KeyPool("default", poolSettings(LIMITS));
+    pool.loadKey(key, T0);
+    const [back] = [...pool.records()];
+    assert.deepEqual(
+      { ...back, secret: back?.secret.reveal() },
+      { ...key, secret: key.secret.reveal() },
+    );
   });
 
   it("a removed key is never dispensed again", () => {

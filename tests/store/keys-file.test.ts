@@ -158,6 +158,11 @@ describe("a keys.json that cannot be trusted", () => {
       /entry 0/,
     ],
     [
+      "more errors in a row than a key can count",
+      '[{"key": "sk-streak-0000001", "error_streak": 2147483648}]',
+      /entry 0: field "error_streak": .*2147483647/,
+    ],
+    [
       "an invalid key",
       '[{"key": "has a space"}]',
       /entry 0: field "key": a key may hold only printable/,
