@@ -1,7 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -54,20 +52,6 @@ const DEFAULT_TIMEOUTS: ServerTimeouts = {
 // In-flight requests get this long to finish on shutdown before their sockets are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/**
- * One full GC once keys.json is loaded. Loading leaves the tables the lookup
- * maps and heap arrays outgrew (9.4 MB at 100,000 keys) to V8's first full GC,
- * and an idle server may never run one: they stayed for as long as we watched.
- * `gc` comes from a throwaway context made while --expose-gc is on, so our own
- * context never carries the extension and no Node flag is needed.
- */
-function collectLoadingGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  setFlagsFromString("--no-expose-gc");
-  gc();
-}
-
 /** Loads keys.json, listens, and saves on the interval: the whole service, wired. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -84,7 +68,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     newId: deps.newId ?? (() => nanoid(12)),
     logger,
   });
-  collectLoadingGarbage();
   const line = new WaitingLine(store, clock);
   const app = createApp({
     ...config,
