@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
-import { type KeyData, type KeyView, type NewKey, newKeyData } from "../core/key-record.ts";
+import { type KeyView, type NewKey, newKeyData } from "../core/key-record.ts";
 import type { PoolSettings } from "../core/limits.ts";
 import { PoolSet } from "../core/pool-set.ts";
 import { Secret } from "../core/secret.ts";
@@ -84,10 +84,10 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async remove(ref: string): Promise<KeyView | undefined> {
-    const key = this.#pools.find(ref);
-    if (!key) return undefined;
-    const saved: KeyData = { ...key, outcomes: { ...key.outcomes } };
-    const view = this.#pools.remove(key.id, this.#now());
+    // A copy, as the key is now: what undoes the removal if it cannot be saved.
+    const saved = this.#pools.find(ref);
+    if (!saved) return undefined;
+    const view = this.#pools.remove(saved.id, this.#now());
     await this.#persist(() => this.#pools.restore(saved, this.#now()));
     return view;
   }
@@ -172,12 +172,12 @@ export class MemoryKeyStore implements KeyStore {
     ref: string,
     change: (id: string, now: number) => KeyView | undefined,
   ): Promise<KeyView | undefined> {
-    const key = this.#pools.find(ref);
-    if (!key) return undefined;
-    const saved: KeyData = { ...key, outcomes: { ...key.outcomes } };
-    const view = change(key.id, this.#now());
+    // A copy, as the key is now: what undoes the change if it cannot be saved.
+    const saved = this.#pools.find(ref);
+    if (!saved) return undefined;
+    const view = change(saved.id, this.#now());
     await this.#persist(() => this.#pools.restore(saved, this.#now()));
-    this.#changed(key.pool);
+    this.#changed(saved.pool);
     return view;
   }
 
