@@ -7,7 +7,7 @@ import {
   type KeyView,
   minuteCountAt,
 } from "./key-record.ts";
-import { ACTIVE, DISABLED, INACTIVE, isTime, KeyTable, NO_TIME } from "./key-table.ts";
+import { ACTIVE, DISABLED, INACTIVE, isTime, KeyTable, NO_TIME, timeOr } from "./key-table.ts";
 import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
 import { PoolSnapshot } from "./record-snapshot.ts";
@@ -398,8 +398,8 @@ export class KeyPool {
     const keys = this.#keys;
     const minute = minuteOf(now);
     const day = dayOf(now);
-    const minuteCount = keys.minuteWindow.get(slot) === minute ? keys.minuteCount.get(slot) + 1 : 1;
-    const dayCount = keys.dayWindow.get(slot) === day ? keys.dayCount.get(slot) + 1 : 1;
+    const minuteCount = keys.minuteCountIn(slot, minute) + 1;
+    const dayCount = keys.dayCountIn(slot, day) + 1;
     keys.minuteCount.set(slot, minuteCount);
     keys.minuteWindow.set(slot, minute);
     keys.dayCount.set(slot, dayCount);
@@ -441,10 +441,10 @@ export class KeyPool {
     if (isTime(restUntil)) at = Math.max(at, restUntil);
     const probeSentAt = keys.probeSentAt.get(slot);
     if (isTime(probeSentAt)) at = Math.max(at, probeSentAt + settings.probeTimeoutMs);
-    const day = keys.dayWindow.get(slot) === dayOf(now) ? keys.dayCount.get(slot) : 0;
-    if (day >= this.#rpd(slot)) return Math.max(at, nextDayStart(now));
-    const minute = keys.minuteWindow.get(slot) === minuteOf(now) ? keys.minuteCount.get(slot) : 0;
-    if (minute >= this.#rpm(slot)) return Math.max(at, nextMinuteStart(now));
+    if (keys.dayCountIn(slot, dayOf(now)) >= this.#rpd(slot))
+      return Math.max(at, nextDayStart(now));
+    if (keys.minuteCountIn(slot, minuteOf(now)) >= this.#rpm(slot))
+      return Math.max(at, nextMinuteStart(now));
     return at;
   }
 
@@ -533,8 +533,4 @@ function leastRecentlyUsed(keys: KeyTable, a: number, b: number): boolean {
   const aUsed = timeOr(keys.lastUsed.get(a), Number.NEGATIVE_INFINITY);
   const bUsed = timeOr(keys.lastUsed.get(b), Number.NEGATIVE_INFINITY);
   return aUsed < bUsed || (aUsed === bUsed && keys.useSeq.get(a) < keys.useSeq.get(b));
-}
-
-function timeOr(time: number, fallback: number): number {
-  return isTime(time) ? time : fallback;
 }

@@ -25,6 +25,10 @@ export function isTime(value: number): boolean {
   return !Number.isNaN(value);
 }
 
+export function timeOr(value: number, fallback: number): number {
+  return isTime(value) ? value : fallback;
+}
+
 // Shared by every key with nothing reported yet (most keys). Frozen: counts are
 // changed on a copy (`edit`) and stored as a new object.
 const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invalid: 0, error: 0 });
@@ -153,6 +157,15 @@ export class KeyTable {
 
   statusOf(slot: number): KeyStatus {
     return STATUSES[this.status.get(slot)] as KeyStatus;
+  }
+
+  /** Dispenses counted in `minute` (a number from windows.ts): 0 when the count is of another. */
+  minuteCountIn(slot: number, minute: number): number {
+    return this.minuteWindow.get(slot) === minute ? this.minuteCount.get(slot) : 0;
+  }
+
+  dayCountIn(slot: number, day: number): number {
+    return this.dayWindow.get(slot) === day ? this.dayCount.get(slot) : 0;
   }
 
   isExpired(slot: number, now: number): boolean {
