@@ -1,3 +1,5 @@
+import { SlotList } from "./slot-list.ts";
+
 /** Where each item sits in the heap, kept outside it (a column of the key table). */
 export interface HeapPositions {
   get(item: number): number;
@@ -10,7 +12,7 @@ export interface HeapPositions {
  * Heaps may share one `positions` when no item is in two of them at once.
  */
 export class IndexedHeap {
-  readonly #items: number[] = [];
+  readonly #items = new SlotList();
   readonly #before: (a: number, b: number) => boolean;
   readonly #positions: HeapPositions;
 
@@ -24,7 +26,7 @@ export class IndexedHeap {
   }
 
   peek(): number | undefined {
-    return this.#items[0];
+    return this.#items.length === 0 ? undefined : this.#items.get(0);
   }
 
   push(item: number): void {
@@ -33,7 +35,7 @@ export class IndexedHeap {
   }
 
   pop(): number | undefined {
-    const top = this.#items[0];
+    const top = this.peek();
     if (top !== undefined) this.remove(top);
     return top;
   }
@@ -44,7 +46,7 @@ export class IndexedHeap {
     const last = this.#items.pop() as number;
     positions.set(item, -1);
     if (last === item) return;
-    this.#items[at] = last;
+    this.#items.set(at, last);
     positions.set(last, at);
     this.#down(at);
     this.#up(positions.get(last));
@@ -58,35 +60,35 @@ export class IndexedHeap {
 
   #up(at: number): void {
     const items = this.#items;
-    const item = items[at] as number;
+    const item = items.get(at);
     while (at > 0) {
       const parentAt = (at - 1) >> 1;
-      const parent = items[parentAt] as number;
+      const parent = items.get(parentAt);
       if (!this.#before(item, parent)) break;
-      items[at] = parent;
+      items.set(at, parent);
       this.#positions.set(parent, at);
       at = parentAt;
     }
-    items[at] = item;
+    items.set(at, item);
     this.#positions.set(item, at);
   }
 
   #down(at: number): void {
     const items = this.#items;
-    const item = items[at] as number;
+    const item = items.get(at);
     const n = items.length;
     for (;;) {
       let child = 2 * at + 1;
       if (child >= n) break;
       const right = child + 1;
-      if (right < n && this.#before(items[right] as number, items[child] as number)) child = right;
-      const childItem = items[child] as number;
+      if (right < n && this.#before(items.get(right), items.get(child))) child = right;
+      const childItem = items.get(child);
       if (!this.#before(childItem, item)) break;
-      items[at] = childItem;
+      items.set(at, childItem);
       this.#positions.set(childItem, at);
       at = child;
     }
-    items[at] = item;
+    items.set(at, item);
     this.#positions.set(item, at);
   }
 }

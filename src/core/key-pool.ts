@@ -12,6 +12,8 @@ import type { PoolSettings } from "./limits.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
 import { PoolSnapshot } from "./record-snapshot.ts";
 import { SharedQuotaDetector } from "./shared-quota.ts";
+import { SlotIndex } from "./slot-index.ts";
+import { SlotList } from "./slot-list.ts";
 import { dayOf, minuteOf, nextDayStart, nextMinuteStart } from "./windows.ts";
 
 export type SelectionMode = "auto" | "random";
@@ -81,10 +83,10 @@ export class KeyPool {
   readonly name: string;
   #settings: PoolSettings;
   readonly #keys = new KeyTable();
-  readonly #byId = new Map<string, number>();
-  readonly #bySecret = new Map<string, number>();
+  readonly #byId = new SlotIndex((slot) => this.#keys.id.get(slot));
+  readonly #bySecret = new SlotIndex((slot) => this.#keys.secret.get(slot));
   readonly #eligible: IndexedHeap;
-  readonly #eligibleList: number[] = [];
+  readonly #eligibleList = new SlotList();
   readonly #waiting: IndexedHeap;
   readonly #sharedQuota = new SharedQuotaDetector();
   #activeKeys = 0;
@@ -116,7 +118,7 @@ export class KeyPool {
   }
 
   get size(): number {
-    return this.#byId.size;
+    return this.#keys.count;
   }
 
   get settings(): PoolSettings {
@@ -147,9 +149,7 @@ export class KeyPool {
     }
     const keys = this.#keys;
     for (;;) {
-      const list = this.#eligibleList;
-      const slot =
-        mode === "random" ? list[Math.floor(random() * list.length)] : this.#eligible.peek();
+      const slot = mode === "random" ? this.#anyEligible(random) : this.#eligible.peek();
       if (slot === undefined) {
         const retryAt = this.#earliestAvailable(now);
         return {
@@ -208,8 +208,8 @@ export class KeyPool {
     const secret = data.secret.reveal();
     if (this.#bySecret.has(secret) || this.#byId.has(data.id)) return undefined;
     const slot = this.#keys.add(data, ++this.#seq);
-    this.#byId.set(data.id, slot);
-    this.#bySecret.set(secret, slot);
+    this.#byId.add(data.id, slot);
+    this.#bySecret.add(secret, slot);
     if (data.status === "Active") this.#activeKeys++;
     this.#place(slot, now);
     return slot;
@@ -297,17 +297,21 @@ export class KeyPool {
   }
 
   list(now: number): KeyView[] {
-    return Array.from(this.#byId.values(), (slot) => this.#view(slot, now));
+    const views: KeyView[] = [];
+    for (let slot = this.#keys.first; slot !== -1; slot = this.#keys.after(slot))
+      views.push(this.#view(slot, now));
+    return views;
   }
 
   /** Copies of the keys, in insertion order. */
   *records(): Generator<KeyData> {
-    for (const slot of this.#byId.values()) yield this.#read(slot);
+    for (let slot = this.#keys.first; slot !== -1; slot = this.#keys.after(slot))
+      yield this.#read(slot);
   }
 
   /** This pool's keys as they are now, kept so until the next snapshot is opened or this one closed. */
   openSnapshot(): PoolSnapshot {
-    this.#snapshot = new PoolSnapshot([...this.#byId.values()], (slot) => this.#read(slot));
+    this.#snapshot = new PoolSnapshot(this.#keys.slotsInOrder(), (slot) => this.#read(slot));
     return this.#snapshot;
   }
 
@@ -318,7 +322,7 @@ export class KeyPool {
     const outcomes = { ok: 0, rateLimited: 0, invalid: 0, error: 0 };
     // An eligible key that expired stays in the heap until an acquire meets it, so it is not counted.
     let available = 0;
-    for (const slot of this.#byId.values()) {
+    for (let slot = keys.first; slot !== -1; slot = keys.after(slot)) {
       const expired = keys.isExpired(slot, now);
       byStatus[expired ? "Expired" : keys.statusOf(slot)]++;
       if (keys.randomSlot.get(slot) >= 0 && !expired) available++;
@@ -329,7 +333,7 @@ export class KeyPool {
       outcomes.error += counts.error;
     }
     return {
-      total: this.#byId.size,
+      total: keys.count,
       byStatus,
       available,
       dispensedThisMinute: this.#globalMinuteCount,
@@ -448,6 +452,11 @@ export class KeyPool {
     return at;
   }
 
+  #anyEligible(random: () => number): number | undefined {
+    const list = this.#eligibleList;
+    return list.length === 0 ? undefined : list.get(Math.floor(random() * list.length));
+  }
+
   #earliestAvailable(now: number): number | null {
     if (this.#eligible.size > 0) return now;
     const next = this.#waiting.peek();
@@ -485,7 +494,7 @@ export class KeyPool {
     const list = this.#eligibleList;
     const last = list.pop() as number;
     if (last !== slot) {
-      list[randomSlot] = last;
+      list.set(randomSlot, last);
       keys.randomSlot.set(last, randomSlot);
     }
     keys.randomSlot.set(slot, -1);

@@ -36,7 +36,7 @@ const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invali
 /**
  * Every key of a pool, one column per field, a key being a slot (an index).
  * An object per key cost about 300 bytes at 100,000 keys (23 fields, a boxed
- * double per timestamp, a Secret wrapper); here a key costs 142 bytes and the
+ * double per timestamp, a Secret wrapper); here a key costs 150 bytes and the
  * collector has a few hundred arrays to trace instead of 400,000 objects.
  * Times that may be absent hold NO_TIME.
  */
@@ -71,12 +71,43 @@ export class KeyTable {
   readonly randomSlot = int32Column();
   /** When a waiting key may become eligible again (Infinity: not by time alone). */
   readonly wakeAt = float64Column();
+  // Insertion order, which lists and keys.json keep: a slot freed and reused is added anew.
+  readonly #nextInOrder = int32Column();
+  readonly #previousInOrder = int32Column();
 
-  // Every column above: fields are set in order, so this sees them all.
-  readonly #pages: { addPage(): void }[] = Object.values(this);
+  // Every column above: fields are set in order, so Object.values sees the public ones.
+  readonly #pages: { addPage(): void }[] = [
+    ...Object.values(this),
+    this.#nextInOrder,
+    this.#previousInOrder,
+  ];
   readonly #free: number[] = [];
   #used = 0;
   #capacity = 0;
+  #first = -1;
+  #last = -1;
+  #count = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The slot of the key added first, -1 when there is none. */
+  get first(): number {
+    return this.#first;
+  }
+
+  /** The slot of the key added after the one in `slot`, -1 when it is the last. */
+  after(slot: number): number {
+    return this.#nextInOrder.get(slot);
+  }
+
+  /** Every key's slot in insertion order, in an array outside the JS heap. */
+  slotsInOrder(): Int32Array {
+    const slots = new Int32Array(this.#count);
+    for (let i = 0, slot = this.#first; slot !== -1; slot = this.after(slot)) slots[i++] = slot;
+    return slots;
+  }
 
   /** A slot holding `data`. */
   add(data: KeyData, useSeq: number): number {
@@ -86,6 +117,7 @@ export class KeyTable {
     this.heapSlot.set(slot, -1);
     this.randomSlot.set(slot, -1);
     this.wakeAt.set(slot, 0);
+    this.#link(slot);
     return slot;
   }
 
@@ -95,6 +127,7 @@ export class KeyTable {
     this.secret.set(slot, undefined);
     this.limits.set(slot, undefined);
     this.outcomes.set(slot, undefined);
+    this.#unlink(slot);
     this.#free.push(slot);
   }
 
@@ -170,6 +203,25 @@ export class KeyTable {
 
   isExpired(slot: number, now: number): boolean {
     return this.expiresAt.get(slot) <= now;
+  }
+
+  #link(slot: number): void {
+    this.#previousInOrder.set(slot, this.#last);
+    this.#nextInOrder.set(slot, -1);
+    if (this.#last === -1) this.#first = slot;
+    else this.#nextInOrder.set(this.#last, slot);
+    this.#last = slot;
+    this.#count++;
+  }
+
+  #unlink(slot: number): void {
+    const previous = this.#previousInOrder.get(slot);
+    const next = this.#nextInOrder.get(slot);
+    if (previous === -1) this.#first = next;
+    else this.#nextInOrder.set(previous, next);
+    if (next === -1) this.#last = previous;
+    else this.#previousInOrder.set(next, previous);
+    this.#count--;
   }
 
   #next(): number {

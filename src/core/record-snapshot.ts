@@ -9,11 +9,11 @@ import type { KeyData } from "./key-record.ts";
  * much garbage for a full GC.
  */
 export class PoolSnapshot {
-  readonly #slots: readonly number[];
+  readonly #slots: Int32Array;
   readonly #read: (slot: number) => KeyData;
   #before: Map<number, KeyData> | null = new Map();
 
-  constructor(slots: readonly number[], read: (slot: number) => KeyData) {
+  constructor(slots: Int32Array, read: (slot: number) => KeyData) {
     this.#slots = slots;
     this.#read = read;
   }

@@ -194,7 +194,7 @@ describe("management", () => {
     assert.equal(pool.find("nope"), undefined);
   });
 
-  it("keeps keys apart across column pages, and gives a removed key's slot to a new key", () => {
+  it("keeps keys apart across column pages, and gives a removed key's slot to a new key, listed last", () => {
     const count = 2 * PAGE_SIZE + 7;
     const pool = poolWith(count, { rpm: 1, rpd: 1, tpm: 1e9 });
     const removed = Array.from({ length: Math.ceil(count / 3) }, (_, n) => 3 * n);
@@ -212,6 +212,11 @@ describe("management", () => {
       result = pool.acquire(T0, "auto", never);
     }
     assert.deepEqual(dispensed, expected);
+    assert.deepEqual(
+      pool.list(T0).map((view) => view.id),
+      expected.map(([id]) => id),
+      "listed in the order added, a reused slot's new key last",
+    );
     assert.equal(pool.size, count);
     assert.equal(pool.find("sk-new-3-padding")?.id, "new3");
     assert.equal(pool.find("id3"), undefined);
