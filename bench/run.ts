@@ -23,14 +23,24 @@ const CLI = here("../src/cli/main.ts");
 const HIGH = "1000000000";
 
 interface Row extends RowSpec {
-  readonly entry: "bare" | "koa-min" | "cli";
+  readonly entry: "bare" | "koa-min" | "koa-shaped" | "cli";
   readonly path: string;
   readonly saveInterval?: number;
+  /** Run only when `--only` names it. */
+  readonly optional?: boolean;
 }
 
 const ROWS: readonly Row[] = [
   { id: "bare", label: "(a) bare node:http", keys: null, entry: "bare", path: "/next" },
   { id: "koa", label: "(b) minimal Koa + router", keys: null, entry: "koa-min", path: "/next" },
+  {
+    id: "koa-shaped",
+    label: "Koa shaped like ours, without src/",
+    keys: null,
+    entry: "koa-shaped",
+    path: "/next",
+    optional: true,
+  },
   { id: "ours-10", label: "ours, 10 keys, auto", keys: 10, entry: "cli", path: "/next" },
   {
     id: "ours-10-random",
@@ -74,6 +84,7 @@ const USAGE = `npm run bench -- [options]
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
                        ${ROWS.map((row) => row.id).join(", ")}
+                       (koa-shaped runs only when named: Koa with our answer and middleware shape)
   --node-flags=<flags> Node flags for our server only, space-separated (default: the shipped
                        binary's, ${NODE_FLAGS.join(" ")}; --node-flags= for none)
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
@@ -120,7 +131,7 @@ const warmup = number(flags.warmup, "BENCH_WARMUP", flags.quick ? 1 : 2);
 // Three rounds: on a shared 2-core VM single runs of the same server differed by up to 2x.
 const rounds = number(flags.rounds, "BENCH_ROUNDS", flags.quick ? 2 : 3);
 const only = flags.only?.split(",");
-const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS;
+const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS.filter((r) => !r.optional);
 const profileDir = flags["cpu-prof"];
 const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? NODE_FLAGS;
 const log = (line: string) => process.stderr.write(`${line}\n`);
