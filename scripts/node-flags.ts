@@ -3,14 +3,20 @@
  * single executable (its SEA `execArgv`, and so the Docker image) and the
  * benchmark's rows for our server.
  *
- * --max-semi-space-size=16: on a machine with this much memory V8 lets the
+ * --max-semi-space-size=8: on a machine with this much memory V8 lets the
  * young generation grow to 2 x 64 MB, and keeps it while the process is busy.
- * Loading 100,000 keys makes it grow (almost everything allocated survives),
- * and under load it stays grown. Three alternated runs of the built server at
- * 100,000 keys (10 s of wrk each): RSS once loaded 162-163 MB against 184-192
- * MB without the cap, peak 192-195 MB against 223-271 MB, CPU per request 73-77
- * against 68-82 us. At 10 keys: peak 119-120 MB either way, CPU within the
- * noise. A cap of 8 MB was no better at 100,000 keys (ready 150-168 MB) and
- * once peaked at 178 MB with 10 keys.
+ * Loading 100,000 keys makes it grow (almost everything allocated then
+ * survives), and under load it stays grown. With an object per key, a cap of
+ * 16 MB measured best (once loaded 162-163 MB against 184-192 without a cap and
+ * 150-168 with 8). With the column table and the hash indexes, 8 measured
+ * better (we did not trace why it changed). Built, 100,000 keys, alternated
+ * (2026-11-23): once loaded 134-136 against 145-147 MB (six launches each) and
+ * 131.8-137.4 against 142.7-149.0 MB (two bench runs); peak after 10 s of wrk
+ * 151-187 against 175-205 MB (ten launches each, none in the pretenuring
+ * pathology bench/README describes; from src/ 170-218 against 190-211). The
+ * cost: GC pauses took 2.0-2.3% of the time at 100,000 keys against 1.4-1.6%,
+ * and 3.3-3.5% against 1.2-2.3% while saving every second; CPU per request
+ * differed by less than the noise between launches. A cap of 4 measured
+ * 126-128 MB once loaded but 140-145 in two launches of six.
  */
-export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16"];
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
