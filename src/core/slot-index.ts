@@ -7,10 +7,11 @@ const MIN_CAPACITY = 16;
 // V8 keeps a string's own hash in the string, for Maps; ours is computed anew on
 // every lookup. Adding a key looks each of its two strings up in both indexes
 // of every pool, one after the other: remembering the last two hashes spares
-// six of the eight computations a load makes per key.
-let lastText = "";
+// six of the eight computations a load makes per key. Undefined until a first
+// lookup: a string sentinel would hand its stand-in hash to that string.
+let lastText: string | undefined;
 let lastHash = 0;
-let previousText = "";
+let previousText: string | undefined;
 let previousHash = 0;
 
 function stringHash(text: string): number {
