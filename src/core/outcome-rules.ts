@@ -1,4 +1,4 @@
-import type { KeyState } from "./key-record.ts";
+import { type KeyState, MAX_STREAK } from "./key-record.ts";
 import type { PoolSettings } from "./limits.ts";
 
 /** What a caller saw when it used a key: the provider's answer, classified. */
@@ -47,7 +47,7 @@ export function applyOutcome(
       return;
     case "error":
       key.outcomes.error++;
-      key.errorStreak++;
+      key.errorStreak = inARow(key.errorStreak);
       if (probing || key.errorStreak >= settings.errorThreshold) {
         key.errorStreak = 0;
         rest(key, retryAfterMs, settings.errorRestMs, now, settings);
@@ -70,8 +70,13 @@ function rest(
     key.restUntil = Math.max(key.restUntil as number, until);
     return;
   }
-  key.backoffLevel++;
+  key.backoffLevel = inARow(key.backoffLevel);
   key.restUntil = until;
   key.halfOpen = false;
   key.probeSentAt = null;
+}
+
+/** One more in a row, held at what keys.json may claim (and the key table's int32 holds). */
+function inARow(count: number): number {
+  return Math.min(count + 1, MAX_STREAK);
 }

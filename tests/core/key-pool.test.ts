@@ -249,6 +249,21 @@ describe("management", () => {
     );
   });
 
+  it("counts rests and errors in a row no further than keys.json may hold", () => {
+    const settings = poolSettings(LIMITS, { errorThreshold: 2 ** 40 });
+    const pool = new KeyPool("default", settings);
+    const streaks = { backoffLevel: MAX_STREAK, errorStreak: MAX_STREAK };
+    pool.loadKey({ ...newKeyData("rests", new Secret("sk-rests-padding"), T0), ...streaks }, T0);
+    pool.loadKey({ ...newKeyData("errs", new Secret("sk-errs-padding"), T0), ...streaks }, T0);
+    pool.report("rests", "rate_limited", null, T0);
+    pool.report("errs", "error", null, T0);
+    const counted = [...pool.records()].map((key) => [key.backoffLevel, key.errorStreak]);
+    assert.deepEqual(counted, [
+      [MAX_STREAK, 0],
+      [MAX_STREAK, MAX_STREAK],
+    ]);
+  });
+
   it("a removed key is never dispensed again", () => {
     const pool = poolWith(2, { rpm: 100, rpd: 100 });
     pool.remove("id0", T0);
