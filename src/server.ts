@@ -69,7 +69,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     logger,
   });
   const line = new WaitingLine(store, clock);
-  const app = createApp({
+  const listener = createApp({
     ...config,
     store,
     line,
@@ -80,10 +80,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     },
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
-  const server = createServer(
-    { connectionsCheckingInterval: timeouts.checkIntervalMs },
-    app.callback(),
-  );
+  const server = createServer({ connectionsCheckingInterval: timeouts.checkIntervalMs }, listener);
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;
   server.on("clientError", answerClientError);

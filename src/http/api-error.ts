@@ -45,18 +45,27 @@ export function errorResponder(logger: Logger) {
         throw new ApiError(404, "not_found", "no such route");
       }
     } catch (error) {
-      const { status, body } = toResponse(error, logger);
+      const { status, body } = errorResponse(error, logger);
       ctx.status = status;
       ctx.body = body;
-      if (typeof body.retry_after === "number") ctx.set("Retry-After", String(body.retry_after));
+      const retryAfter = retryAfterOf(body);
+      if (retryAfter !== undefined) ctx.set("Retry-After", retryAfter);
     }
   };
 }
 
-function toResponse(
-  error: unknown,
-  logger: Logger,
-): { status: number; body: Record<string, unknown> } {
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** The Retry-After header an error body calls for, if any. */
+export function retryAfterOf(body: Record<string, unknown>): string | undefined {
+  return typeof body.retry_after === "number" ? String(body.retry_after) : undefined;
+}
+
+/** What the error responder answers for an error; /next's path outside Koa answers the same. */
+export function errorResponse(error: unknown, logger: Logger): ErrorResponse {
   if (error instanceof ApiError) {
     return {
       status: error.status,

@@ -1,3 +1,4 @@
+import type { RequestListener } from "node:http";
 import { bodyParser } from "@koa/bodyparser";
 import Router from "@koa/router";
 import Koa from "koa";
@@ -8,6 +9,7 @@ import { errorResponder } from "./api-error.ts";
 import { createAuth } from "./auth.ts";
 import { keyRoutes } from "./key-routes.ts";
 import { keyTestRoute, type PoolProvider } from "./key-test-route.ts";
+import { nextFastPath } from "./next-fast-path.ts";
 import { nextRoute } from "./next-route.ts";
 import { reportRoute } from "./report-route.ts";
 import { bodyReadFailed, refuseCrossSite, requireJsonBody } from "./request-guards.ts";
@@ -29,7 +31,7 @@ export interface AppOptions {
 }
 
 /** Builds the HTTP app; it does not listen and never touches the disk itself. */
-export function createApp(options: AppOptions): Koa {
+export function createApp(options: AppOptions): RequestListener {
   const { store, logger } = options;
   const auth = createAuth(options.adminTokens, options.clientTokens);
   const providerName = (pool: string) => {
@@ -70,9 +72,16 @@ export function createApp(options: AppOptions): Koa {
 
   const app = new Koa();
   // Only when asked for: at the default level /next pays nothing for it.
-  if (logger.isLevelEnabled("debug")) app.use(accessLog(logger));
+  const logged = logger.isLevelEnabled("debug");
+  if (logged) app.use(accessLog(logger));
   app.use(errorResponder(logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  return app;
+  // The access log is written by Koa, so with it every request goes through Koa.
+  if (logged) return app.callback();
+  const { maxWaitMs } = options;
+  return nextFastPath(
+    { store, maxWaitMs, clientAccepts: auth.clientAccepts, logger },
+    app.callback(),
+  );
 }

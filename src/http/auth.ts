@@ -14,9 +14,8 @@ function matchesAny(presented: Digest, accepted: readonly Digest[]): boolean {
   return matched;
 }
 
-function bearerOf(ctx: Context): Digest | null {
-  const header = ctx.get("authorization");
-  const match = /^Bearer +(\S+) *$/i.exec(header);
+function bearerOf(authorization: string | undefined): Digest | null {
+  const match = /^Bearer +(\S+) *$/i.exec(authorization ?? "");
   return match?.[1] ? digest(match[1]) : null;
 }
 
@@ -31,6 +30,8 @@ export interface AuthGuards {
   readonly admin: (ctx: Context, next: Next) => Promise<void>;
   /** /next: client or admin tokens, when client tokens are configured. */
   readonly client: (ctx: Context, next: Next) => Promise<void>;
+  /** The client guard's verdict on an Authorization header, for /next's path outside Koa. */
+  readonly clientAccepts: (authorization: string | undefined) => boolean;
 }
 
 export function createAuth(
@@ -40,10 +41,15 @@ export function createAuth(
   const admin = adminTokens.map(digest);
   const client = clientTokens.map(digest);
   const clientOrAdmin = [...client, ...admin];
+  const clientAccepts = (authorization: string | undefined): boolean => {
+    if (client.length === 0) return true;
+    const presented = bearerOf(authorization);
+    return presented !== null && matchesAny(presented, clientOrAdmin);
+  };
   return {
     async admin(ctx, next) {
       if (admin.length > 0) {
-        const presented = bearerOf(ctx);
+        const presented = bearerOf(ctx.get("authorization"));
         if (!presented) throw unauthorized(ctx);
         if (!matchesAny(presented, admin)) {
           if (matchesAny(presented, client)) {
@@ -55,11 +61,9 @@ export function createAuth(
       await next();
     },
     async client(ctx, next) {
-      if (client.length > 0) {
-        const presented = bearerOf(ctx);
-        if (!presented || !matchesAny(presented, clientOrAdmin)) throw unauthorized(ctx);
-      }
+      if (!clientAccepts(ctx.get("authorization"))) throw unauthorized(ctx);
       await next();
     },
+    clientAccepts,
   };
 }

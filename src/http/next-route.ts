@@ -28,7 +28,7 @@ export function parsePool(value: unknown, store: KeyStore): string {
   return value;
 }
 
-function parseWaitMs(value: unknown, maxWaitMs: number): number {
+export function parseWaitMs(value: unknown, maxWaitMs: number): number {
   if (value === undefined) return 0;
   const seconds =
     typeof value === "string" && /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
@@ -48,7 +48,7 @@ const NEEDS_DECODING = /[^\x21-\x7e]|[%+?]/;
  * an object of every parameter on each request, about a tenth of /next's CPU
  * with `?mode=random`; a query with nothing to decode is read as it stands.
  */
-function queryReader(querystring: string): (name: string) => string | string[] | undefined {
+export function queryReader(querystring: string): (name: string) => string | string[] | undefined {
   if (querystring === "") return () => undefined;
   const params = NEEDS_DECODING.test(querystring) ? new URLSearchParams(querystring) : null;
   return (name) => {
@@ -86,8 +86,13 @@ export function nextRoute(store: KeyStore, line: WaitingLine, maxWaitMs: number)
     }
     if (!result.ok) throw refusal(result);
     ctx.set("Cache-Control", "no-store");
-    ctx.body = { api_key: result.secret.reveal(), id: result.id, pool, probe: result.probe };
+    ctx.body = dispensed(result, pool);
   };
+}
+
+/** The answer to a /next that got a key. */
+export function dispensed(result: Extract<AcquireResult, { ok: true }>, pool: string) {
+  return { api_key: result.secret.reveal(), id: result.id, pool, probe: result.probe };
 }
 
 async function waitFor(
@@ -109,7 +114,7 @@ async function waitFor(
   }
 }
 
-function refusal(result: Extract<AcquireResult, { ok: false }>): ApiError {
+export function refusal(result: Extract<AcquireResult, { ok: false }>): ApiError {
   const retry_after =
     result.retryAfterMs === null ? NO_KEY_RETRY_SECONDS : retryAfterSeconds(result.retryAfterMs);
   switch (result.reason) {
