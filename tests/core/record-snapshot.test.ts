@@ -5,6 +5,7 @@ import { type KeyData, newKeyData } from "../../src/core/key-record.ts";
 import { poolSettings } from "../../src/core/limits.ts";
 import type { Outcome } from "../../src/core/outcome-rules.ts";
 import { PoolSet } from "../../src/core/pool-set.ts";
+import { PoolSnapshot } from "../../src/core/record-snapshot.ts";
 import { Secret } from "../../src/core/secret.ts";
 
 const T0 = Date.parse("2026-01-15T10:00:00.000Z");
@@ -152,5 +153,31 @@ describe("a snapshot of every key, read while the pools change", () => {
     snapshot.close();
     set.acquire("default", T0, "auto", Math.random);
     assert.throws(() => [...snapshot.keys()], /the snapshot is closed/);
+  });
+
+  it("copies only keys it has yet to read", () => {
+    const copied: number[] = [];
+    const key = (slot: number) => newKeyData(`k${slot}`, new Secret(`sk-copy-${slot}-key`), T0);
+    // Slots 0-9 in the snapshot; 10 and 11 are keys added after it was opened.
+    const snapshot = new PoolSnapshot(
+      Int32Array.from({ length: 10 }, (_, i) => 9 - i),
+      (slot) => {
+        copied.push(slot);
+        return key(slot);
+      },
+    );
+    const keys = snapshot.keys();
+    for (let i = 0; i < 4; i++) keys.next(); // reads slots 9, 8, 7, 6
+    copied.length = 0;
+    for (const slot of [9, 6, 5, 0, 0, 10, 11, 40]) snapshot.preserve(slot);
+    assert.deepEqual(copied, [5, 0]);
+    copied.length = 0;
+    assert.deepEqual(
+      [...keys].map((k) => k.id),
+      ["k5", "k4", "k3", "k2", "k1", "k0"],
+    );
+    assert.deepEqual(copied, [4, 3, 2, 1], "5 and 0 come from their copies");
+    snapshot.preserve(3);
+    assert.deepEqual(copied, [4, 3, 2, 1], "nothing is copied once everything is read");
   });
 });
