@@ -7,9 +7,9 @@ import type { KeyData } from "./key-record.ts";
  * it a chunk at a time across many turns and still writes one consistent
  * picture; copying all 100,000 keys up front held the event loop for 10-30 ms
  * and left that much garbage for a full GC. Keys already read, and keys added
- * since opening, are not copied: under load at 100,000 keys a save copied
- * 32,000-34,000 keys when every change was copied, most of them while the file
- * was being synced, long after they had been written.
+ * since opening, are not copied, and a copy is dropped once read: under load
+ * at 100,000 keys a save copies 15,000-34,000 keys, and copies that lived
+ * until the file was synced took their share of the peak (bench/README.md).
  */
 export class PoolSnapshot {
   readonly #slots: Int32Array;
