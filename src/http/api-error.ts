@@ -54,7 +54,8 @@ export function errorResponder(logger: Logger) {
   };
 }
 
-export interface ErrorResponse {
+/** A status and the JSON body that goes with it. */
+export interface JsonReply {
   readonly status: number;
   readonly body: Record<string, unknown>;
 }
@@ -65,7 +66,7 @@ export function retryAfterOf(body: Record<string, unknown>): string | undefined 
 }
 
 /** What the error responder answers for an error; /next's path outside Koa answers the same. */
-export function errorResponse(error: unknown, logger: Logger): ErrorResponse {
+export function errorResponse(error: unknown, logger: Logger): JsonReply {
   if (error instanceof ApiError) {
     return {
       status: error.status,

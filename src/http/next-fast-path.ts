@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { Logger } from "pino";
 import type { SelectionMode } from "../core/key-pool.ts";
 import type { KeyStore } from "../store/key-store.ts";
-import { ApiError, errorResponse, retryAfterOf } from "./api-error.ts";
+import { ApiError, errorResponse, type JsonReply, retryAfterOf } from "./api-error.ts";
 import {
   dispensed,
   parseMode,
@@ -22,11 +22,6 @@ export interface FastPathOptions {
 interface PlainNext {
   readonly mode: SelectionMode;
   readonly pool: string;
-}
-
-interface Reply {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -64,7 +59,7 @@ function plainNext(req: IncomingMessage, options: FastPathOptions): PlainNext | 
 }
 
 async function answer(res: ServerResponse, plain: PlainNext, options: FastPathOptions) {
-  let reply: Reply;
+  let reply: JsonReply;
   try {
     const result = await options.store.acquire(plain.mode, plain.pool);
     reply = result.ok
@@ -77,7 +72,7 @@ async function answer(res: ServerResponse, plain: PlainNext, options: FastPathOp
 }
 
 // The same status, headers and bytes as Koa's answer (tests/http/next-fast-path.test.ts).
-function send(res: ServerResponse, { status, body }: Reply): void {
+function send(res: ServerResponse, { status, body }: JsonReply): void {
   const json = JSON.stringify(body);
   const retryAfter = retryAfterOf(body);
   const headers: Record<string, string | number> =
