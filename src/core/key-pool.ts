@@ -9,6 +9,7 @@ import {
 } from "./key-record.ts";
 import { ACTIVE, DISABLED, INACTIVE, isTime, KeyTable, NO_TIME, timeOr } from "./key-table.ts";
 import type { PoolSettings } from "./limits.ts";
+import { LruQueue } from "./lru-queue.ts";
 import { applyOutcome, type Outcome } from "./outcome-rules.ts";
 import { PoolSnapshot } from "./record-snapshot.ts";
 import { SharedQuotaDetector } from "./shared-quota.ts";
@@ -85,7 +86,7 @@ export class KeyPool {
   readonly #keys = new KeyTable();
   readonly #byId = new SlotIndex((slot) => this.#keys.id.get(slot));
   readonly #bySecret = new SlotIndex((slot) => this.#keys.secret.get(slot));
-  readonly #eligible: IndexedHeap;
+  readonly #eligible: LruQueue;
   readonly #eligibleList = new SlotList();
   readonly #waiting: IndexedHeap;
   readonly #sharedQuota = new SharedQuotaDetector();
@@ -105,7 +106,10 @@ export class KeyPool {
     this.#settings = settings;
     const keys = this.#keys;
     // A key is in one heap at a time, so both keep their positions in one column.
-    this.#eligible = new IndexedHeap((a, b) => leastRecentlyUsed(keys, a, b), keys.heapSlot);
+    this.#eligible = new LruQueue((a, b) => leastRecentlyUsed(keys, a, b), keys.heapSlot, {
+      next: keys.lruNext,
+      previous: keys.lruPrevious,
+    });
     this.#waiting = new IndexedHeap(
       (a, b) => keys.wakeAt.get(a) < keys.wakeAt.get(b),
       keys.heapSlot,

@@ -69,6 +69,9 @@ export class KeyTable {
   readonly heapSlot = int32Column();
   /** Position in the pool's random-pick list while eligible, else -1. */
   readonly randomSlot = int32Column();
+  /** Neighbours in the pool's least-recently-used list while the key is listed there, else stale. */
+  readonly lruNext = int32Column();
+  readonly lruPrevious = int32Column();
   /** When a waiting key may become eligible again (Infinity: not by time alone). */
   readonly wakeAt = float64Column();
   // Insertion order, which lists and keys.json keep: a slot freed and reused is added anew.
