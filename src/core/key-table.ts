@@ -36,7 +36,7 @@ const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invali
 /**
  * Every key of a pool, one column per field, a key being a slot (an index).
  * An object per key cost about 300 bytes at 100,000 keys (23 fields, a boxed
- * double per timestamp, a Secret wrapper); here a key costs 150 bytes and the
+ * double per timestamp, a Secret wrapper); here a key costs 158 bytes and the
  * collector has a few hundred arrays to trace instead of 400,000 objects.
  * Times that may be absent hold NO_TIME.
  */
