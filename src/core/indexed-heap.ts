@@ -52,12 +52,6 @@ export class IndexedHeap {
     this.#up(positions.get(last));
   }
 
-  /** Call after the item's ordering fields changed. */
-  update(item: number): void {
-    this.#down(this.#positions.get(item));
-    this.#up(this.#positions.get(item));
-  }
-
   #up(at: number): void {
     const items = this.#items;
     const item = items.get(at);
