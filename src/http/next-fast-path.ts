@@ -1,27 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import type { SelectionMode } from "../core/key-pool.ts";
 import type { KeyStore } from "../store/key-store.ts";
 import { ApiError, errorResponse, type JsonReply, retryAfterOf } from "./api-error.ts";
-import {
-  dispensed,
-  parseMode,
-  parsePool,
-  parseWaitMs,
-  queryReader,
-  refusal,
-} from "./next-route.ts";
+import { dispensed, type NextParams, nextParams, refusal } from "./next-route.ts";
 
 export interface FastPathOptions {
   readonly store: KeyStore;
   readonly maxWaitMs: number;
   readonly clientAccepts: (authorization: string | undefined) => boolean;
   readonly logger: Logger;
-}
-
-interface PlainNext {
-  readonly mode: SelectionMode;
-  readonly pool: string;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -42,23 +29,22 @@ export function nextFastPath(options: FastPathOptions, koa: RequestListener): Re
   };
 }
 
-function plainNext(req: IncomingMessage, options: FastPathOptions): PlainNext | null {
+function plainNext(req: IncomingMessage, options: FastPathOptions): NextParams | null {
   const url = req.url ?? "";
   if (req.method !== "GET" || !url.startsWith("/next")) return null;
   // Koa's router also takes `/next/` and `/NEXT`, and its URL parser cuts a '#'.
   if (url.length > 5 && (url[5] !== "?" || url.includes("#"))) return null;
   if (!options.clientAccepts(req.headers.authorization)) return null;
   try {
-    const query = queryReader(url.slice(6));
-    if (parseWaitMs(query("wait"), options.maxWaitMs) > 0) return null;
-    return { mode: parseMode(query("mode")), pool: parsePool(query("pool"), options.store) };
+    const params = nextParams(url.slice(6), options.store, options.maxWaitMs);
+    return params.waitMs > 0 ? null : params;
   } catch (error) {
     if (error instanceof ApiError) return null;
     throw error;
   }
 }
 
-async function answer(res: ServerResponse, plain: PlainNext, options: FastPathOptions) {
+async function answer(res: ServerResponse, plain: NextParams, options: FastPathOptions) {
   let reply: JsonReply;
   try {
     const result = await options.store.acquire(plain.mode, plain.pool);

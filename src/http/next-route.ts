@@ -28,7 +28,7 @@ export function parsePool(value: unknown, store: KeyStore): string {
   return value;
 }
 
-export function parseWaitMs(value: unknown, maxWaitMs: number): number {
+function parseWaitMs(value: unknown, maxWaitMs: number): number {
   if (value === undefined) return 0;
   const seconds =
     typeof value === "string" && /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
@@ -48,7 +48,7 @@ const NEEDS_DECODING = /[^\x21-\x7e]|[%+?]/;
  * an object of every parameter on each request, about a tenth of /next's CPU
  * with `?mode=random`; a query with nothing to decode is read as it stands.
  */
-export function queryReader(querystring: string): (name: string) => string | string[] | undefined {
+function queryReader(querystring: string): (name: string) => string | string[] | undefined {
   if (querystring === "") return () => undefined;
   const params = NEEDS_DECODING.test(querystring) ? new URLSearchParams(querystring) : null;
   return (name) => {
@@ -66,6 +66,21 @@ function plainValues(querystring: string, name: string): string[] {
   return values;
 }
 
+export interface NextParams {
+  readonly mode: SelectionMode;
+  readonly pool: string;
+  /** 0 when the request does not wait. */
+  readonly waitMs: number;
+}
+
+/** A /next query string's parameters, checked in this order; throws ApiError for the first bad one. */
+export function nextParams(querystring: string, store: KeyStore, maxWaitMs: number): NextParams {
+  const query = queryReader(querystring);
+  const mode = parseMode(query("mode"));
+  const pool = parsePool(query("pool"), store);
+  return { mode, pool, waitMs: parseWaitMs(query("wait"), maxWaitMs) };
+}
+
 /** GET /next: 200 with a key, 429 over the global cap, 503 when no key is available. */
 export function nextRoute(store: KeyStore, line: WaitingLine, maxWaitMs: number) {
   return async function next(ctx: Context): Promise<void> {
@@ -74,10 +89,7 @@ export function nextRoute(store: KeyStore, line: WaitingLine, maxWaitMs: number)
       ctx.set("Allow", "GET");
       throw new ApiError(405, "method_not_allowed", "GET /next hands out a key; HEAD cannot");
     }
-    const query = queryReader(ctx.querystring);
-    const mode = parseMode(query("mode"));
-    const pool = parsePool(query("pool"), store);
-    const waitMs = parseWaitMs(query("wait"), maxWaitMs);
+    const { mode, pool, waitMs } = nextParams(ctx.querystring, store, maxWaitMs);
     const result =
       waitMs > 0 ? await waitFor(ctx, line, mode, pool, waitMs) : await store.acquire(mode, pool);
     if (result === null) {
