@@ -8,6 +8,7 @@ import {
 } from "./key-record.ts";
 import type { KeyLimits } from "./limits.ts";
 import { Secret } from "./secret.ts";
+import { SlotChain } from "./slot-chain.ts";
 
 const STATUSES: readonly KeyStatus[] = ["Active", "Inactive", "Disabled"];
 export const ACTIVE = 0;
@@ -84,31 +85,29 @@ export class KeyTable {
     this.#nextInOrder,
     this.#previousInOrder,
   ];
+  readonly #order = new SlotChain(this.#nextInOrder, this.#previousInOrder);
   readonly #free: number[] = [];
   #used = 0;
   #capacity = 0;
-  #first = -1;
-  #last = -1;
-  #count = 0;
 
   get count(): number {
-    return this.#count;
+    return this.#order.count;
   }
 
   /** The slot of the key added first, -1 when there is none. */
   get first(): number {
-    return this.#first;
+    return this.#order.first;
   }
 
   /** The slot of the key added after the one in `slot`, -1 when it is the last. */
   after(slot: number): number {
-    return this.#nextInOrder.get(slot);
+    return this.#order.after(slot);
   }
 
   /** Every key's slot in insertion order, in an array outside the JS heap. */
   slotsInOrder(): Int32Array {
-    const slots = new Int32Array(this.#count);
-    for (let i = 0, slot = this.#first; slot !== -1; slot = this.after(slot)) slots[i++] = slot;
+    const slots = new Int32Array(this.count);
+    for (let i = 0, slot = this.first; slot !== -1; slot = this.after(slot)) slots[i++] = slot;
     return slots;
   }
 
@@ -120,7 +119,7 @@ export class KeyTable {
     this.heapSlot.set(slot, -1);
     this.randomSlot.set(slot, -1);
     this.wakeAt.set(slot, 0);
-    this.#link(slot);
+    this.#order.append(slot);
     return slot;
   }
 
@@ -130,7 +129,7 @@ export class KeyTable {
     this.secret.set(slot, undefined);
     this.limits.set(slot, undefined);
     this.outcomes.set(slot, undefined);
-    this.#unlink(slot);
+    this.#order.unlink(slot);
     this.#free.push(slot);
   }
 
@@ -206,25 +205,6 @@ export class KeyTable {
 
   isExpired(slot: number, now: number): boolean {
     return this.expiresAt.get(slot) <= now;
-  }
-
-  #link(slot: number): void {
-    this.#previousInOrder.set(slot, this.#last);
-    this.#nextInOrder.set(slot, -1);
-    if (this.#last === -1) this.#first = slot;
-    else this.#nextInOrder.set(this.#last, slot);
-    this.#last = slot;
-    this.#count++;
-  }
-
-  #unlink(slot: number): void {
-    const previous = this.#previousInOrder.get(slot);
-    const next = this.#nextInOrder.get(slot);
-    if (previous === -1) this.#first = next;
-    else this.#nextInOrder.set(previous, next);
-    if (next === -1) this.#last = previous;
-    else this.#previousInOrder.set(next, previous);
-    this.#count--;
   }
 
   #next(): number {

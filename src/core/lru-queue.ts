@@ -1,9 +1,10 @@
 import { type HeapPositions, IndexedHeap } from "./indexed-heap.ts";
+import { SlotChain, type SlotLinks } from "./slot-chain.ts";
 
-/** The queue's links, kept outside it (two columns of the key table); -1 is none. */
+/** The list's links, kept outside the queue (two columns of the key table). */
 export interface QueueLinks {
-  readonly next: HeapPositions;
-  readonly previous: HeapPositions;
+  readonly next: SlotLinks;
+  readonly previous: SlotLinks;
 }
 
 /**
@@ -19,12 +20,9 @@ export class LruQueue {
   readonly #heap: IndexedHeap;
   readonly #before: (a: number, b: number) => boolean;
   readonly #positions: HeapPositions;
-  readonly #links: QueueLinks;
-  #head = -1;
-  #tail = -1;
-  #listed = 0;
+  readonly #list: SlotChain;
 
-  /** `positions` is -1 for an item not in the heap, as IndexedHeap leaves it. */
+  /** `positions` must be -1 for an item in neither part, as IndexedHeap leaves it and a new key has it. */
   constructor(
     before: (a: number, b: number) => boolean,
     positions: HeapPositions,
@@ -33,54 +31,34 @@ export class LruQueue {
     this.#heap = new IndexedHeap(before, positions);
     this.#before = before;
     this.#positions = positions;
-    this.#links = links;
+    this.#list = new SlotChain(links.next, links.previous);
   }
 
   get size(): number {
-    return this.#heap.size + this.#listed;
+    return this.#heap.size + this.#list.count;
   }
 
   peek(): number | undefined {
     const top = this.#heap.peek();
-    if (this.#head === -1) return top;
-    return top !== undefined && this.#before(top, this.#head) ? top : this.#head;
+    const head = this.#list.first;
+    if (head === -1) return top;
+    return top !== undefined && this.#before(top, head) ? top : head;
   }
 
   push(item: number): void {
-    if (this.#tail === -1 || !this.#before(item, this.#tail)) this.#append(item);
-    else this.#heap.push(item);
+    const tail = this.#list.last;
+    if (tail !== -1 && this.#before(item, tail)) this.#heap.push(item);
+    else this.#list.append(item);
   }
 
   remove(item: number): void {
     if (this.#positions.get(item) >= 0) this.#heap.remove(item);
-    else this.#unlink(item);
+    else this.#list.unlink(item);
   }
 
   /** Call after the item's ordering fields changed. */
   update(item: number): void {
     this.remove(item);
     this.push(item);
-  }
-
-  #append(item: number): void {
-    const { next, previous } = this.#links;
-    this.#positions.set(item, -1);
-    previous.set(item, this.#tail);
-    next.set(item, -1);
-    if (this.#tail === -1) this.#head = item;
-    else next.set(this.#tail, item);
-    this.#tail = item;
-    this.#listed++;
-  }
-
-  #unlink(item: number): void {
-    const { next, previous } = this.#links;
-    const before = previous.get(item);
-    const after = next.get(item);
-    if (before === -1) this.#head = after;
-    else next.set(before, after);
-    if (after === -1) this.#tail = before;
-    else previous.set(after, before);
-    this.#listed--;
   }
 }
