@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
@@ -8,6 +7,7 @@ import { poolSettings } from "./core/limits.ts";
 import { createApp } from "./http/app.ts";
 import { answerClientError } from "./http/client-errors.ts";
 import { WaitingLine } from "./http/waiting-line.ts";
+import { newKeyId } from "./key-id.ts";
 import { createLogger } from "./logger.ts";
 import { loadPoolConfigs, type PoolConfig, settingsResolver } from "./pool-config.ts";
 import { KeysFile } from "./store/keys-file.ts";
@@ -65,7 +65,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     configuredPools: [...pools.keys()],
     clock,
     random: deps.random ?? Math.random,
-    newId: deps.newId ?? (() => nanoid(12)),
+    newId: deps.newId ?? newKeyId,
     logger,
   });
   const line = new WaitingLine(store, clock);

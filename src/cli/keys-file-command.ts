@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { nanoid } from "nanoid";
 import { SETTINGS } from "../config.ts";
 import type { KeyData } from "../core/key-record.ts";
+import { newKeyId } from "../key-id.ts";
 import { ENCRYPTION_KEY_FORMAT, KeyCipher, parseEncryptionKey } from "../store/key-cipher.ts";
 import { errorCode, KeysFile } from "../store/keys-file.ts";
 import {
@@ -79,7 +79,7 @@ async function load(path: string, cipher: KeyCipher | null): Promise<KeyData[]> 
   } catch (error) {
     throw new KeysFileError(`${path}: cannot read the file (${errorCode(error)})`);
   }
-  return decodeKeysFile(bytes, path, Date.now(), () => nanoid(12), cipher);
+  return decodeKeysFile(bytes, path, Date.now(), newKeyId, cipher);
 }
 
 async function cipherOf(option: string, source: string): Promise<KeyCipher | null> {
