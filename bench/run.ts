@@ -225,15 +225,15 @@ async function measure(
     argsOf(row, port, keysFile),
   );
   try {
-    const ready = await server.ask({ type: "memory" }, "memory");
+    const ready = (await server.report()).memory;
     await runLoad(server.url + row.path, { ...load, seconds: warmup });
     const loadBefore = loadavg()[0] as number;
-    server.tell({ type: "window-start" });
+    // Ends the warm-up's window: the next report covers the measured load alone.
+    await server.report();
     const saves = keysFile ? countReplacements(keysFile) : null;
     const result = await runLoad(server.url + row.path, load);
     const saveCount = saves ? await saves.stop() : null;
-    const window = await server.ask({ type: "window-stop" }, "window");
-    const after = await server.ask({ type: "memory" }, "memory");
+    const { window, memory: after } = await server.report();
     return {
       round,
       load: result,

@@ -1,22 +1,25 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { get } from "node:http";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ProbeReply, ProbeRequest } from "./probe.ts";
+import type { ProbeReport } from "./probe.ts";
 
 const STOP_GRACE_MS = 20_000;
 const READY_TIMEOUT_MS = 60_000;
+// How the probe is asked and where it answers: the same in probe.ts.
+const PROBE_SIGNAL = "SIGUSR2";
+const probeReportFile = (dir: string, seq: number) => join(dir, `report-${seq}.json`);
 
 /** A server under test, alone in its own process, with the probe preloaded. */
 export interface ServerProcess {
   readonly url: string;
   /** From spawn to the first 200 from GET /next, in milliseconds. */
   readonly startMs: number;
-  ask<T extends ProbeReply["type"]>(
-    request: ProbeRequest,
-    reply: T,
-  ): Promise<Extract<ProbeReply, { type: T }>>;
-  tell(request: ProbeRequest): void;
+  /** The server's memory now and its figures since the previous report (see probe.ts). */
+  report(): Promise<ProbeReport>;
   stop(): Promise<void>;
 }
 
@@ -29,9 +32,11 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const reports = await mkdtemp(join(tmpdir(), "akr-probe-"));
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [...nodeArgs, "--import", probe, entry, ...args(port)], {
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BENCH_PROBE_DIR: reports },
   });
   // The servers' own output (warnings, errors) goes to stderr, never into the report.
   child.stdout?.pipe(process.stderr);
@@ -40,50 +45,57 @@ export async function startServerProcess(
 
   await waitForFirstDispense(`${url}/next`, exited);
   const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+  let asked = 0;
   return {
     url,
     startMs,
-    ask: (request, reply) => ask(child, request, reply),
-    tell(request) {
-      child.send(request);
+    report() {
+      child.kill(PROBE_SIGNAL);
+      return readReport(probeReportFile(reports, ++asked), exited);
     },
     async stop() {
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
+      await rm(reports, { recursive: true, force: true });
     },
   };
 }
 
-function ask<T extends ProbeReply["type"]>(
-  child: ChildProcess,
-  request: ProbeRequest,
-  type: T,
-): Promise<Extract<ProbeReply, { type: T }>> {
-  return new Promise((resolve) => {
-    const onMessage = (message: ProbeReply) => {
-      if (message.type !== type) return;
-      child.off("message", onMessage);
-      resolve(message as Extract<ProbeReply, { type: T }>);
-    };
-    child.on("message", onMessage);
-    child.send(request);
-  });
+function readReport(file: string, exited: Promise<number | null>): Promise<ProbeReport> {
+  const read = () =>
+    readFile(file, "utf8").then(
+      (text) => JSON.parse(text) as ProbeReport,
+      () => undefined,
+    );
+  return poll(read, 5, exited, `no probe report at ${file}`);
 }
 
 async function waitForFirstDispense(url: string, exited: Promise<number | null>): Promise<void> {
+  const answered = async () => ((await statusOf(url)) === 200 ? true : undefined);
+  // Short enough that polling adds at most a couple of milliseconds to the start-up figure.
+  await poll(answered, 2, exited, `${url} never answered 200`);
+}
+
+/** Tries `attempt` every `everyMs` until it gives a value; fails when the server exits or time is up. */
+async function poll<T>(
+  attempt: () => Promise<T | undefined>,
+  everyMs: number,
+  exited: Promise<number | null>,
+  failure: string,
+): Promise<T> {
   let gone = false;
   void exited.then(() => {
     gone = true;
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!gone && Date.now() < deadline) {
-    if ((await statusOf(url)) === 200) return;
-    // Short enough that polling adds at most a couple of milliseconds to the start-up figure.
-    await sleep(2);
+    const value = await attempt();
+    if (value !== undefined) return value;
+    await sleep(everyMs);
   }
-  throw new Error(`${url} never answered 200 (${gone ? "the server exited" : "timed out"})`);
+  throw new Error(`${failure} (${gone ? "the server exited" : "timed out"})`);
 }
 
 function statusOf(url: string): Promise<number> {
