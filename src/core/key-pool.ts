@@ -307,12 +307,6 @@ export class KeyPool {
     return views;
   }
 
-  /** Copies of the keys, in insertion order. */
-  *records(): Generator<KeyData> {
-    for (let slot = this.#keys.first; slot !== -1; slot = this.#keys.after(slot))
-      yield this.#read(slot);
-  }
-
   /** This pool's keys as they are now, kept so until the next snapshot is opened or this one closed. */
   openSnapshot(): PoolSnapshot {
     this.#snapshot = new PoolSnapshot(this.#keys.slotsInOrder(), (slot) => this.#read(slot));
