@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { KeyStore } from "../store/key-store.ts";
-import { ApiError, errorResponse, type JsonReply, retryAfterOf } from "./api-error.ts";
+import { errorResponse, type JsonReply, retryAfterOf } from "./api-error.ts";
 import { dispensed, type NextParams, nextParams, refusal } from "./next-route.ts";
 
 export interface FastPathOptions {
@@ -38,9 +38,10 @@ function plainNext(req: IncomingMessage, options: FastPathOptions): NextParams |
   try {
     const params = nextParams(url.slice(6), options.store, options.maxWaitMs);
     return params.waitMs > 0 ? null : params;
-  } catch (error) {
-    if (error instanceof ApiError) return null;
-    throw error;
+  } catch {
+    // Koa reads the parameters again and answers whatever failed: a 4xx, or a 500 it logs.
+    // Rethrown here, an error would escape the request listener and end the process.
+    return null;
   }
 }
 

@@ -202,6 +202,34 @@ describe("a store that fails under GET /next outside Koa", () => {
   });
 });
 
+describe("a store that fails while /next's parameters are read", () => {
+  it("hands the request to Koa, which answers it, instead of throwing out of the listener", async () => {
+    const broken = {
+      hasPool: () => {
+        throw new Error("the store broke");
+      },
+    } as unknown as KeyStore;
+    const options = {
+      store: broken,
+      maxWaitMs: 0,
+      clientAccepts: () => true,
+      logger: createLogger("silent"),
+    };
+    const toKoa: RequestListener = (_req, res) => res.writeHead(299).end();
+    const server = createServer(nextFastPath(options, toKoa));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const answer = await rawGet(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        "/next?pool=default",
+      );
+      assert.equal(answer.status, 299);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("with the access log on (debug)", () => {
   it("GET /next goes through Koa and is logged with its route", async () => {
     const log = new LogCapture();
