@@ -19,7 +19,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 export interface ProbeReport {
   /** 1 for the first report, then one more each time. */
   readonly seq: number;
-  readonly memory: { rss: number; rssAnon: number | null; maxRss: number; heapUsed: number };
+  readonly memory: { rss: number; rssAnon: number | null; maxRss: number };
   /** Since the previous report (or since the process began, in the first). */
   readonly window: {
     /** Event-loop delay, in milliseconds; zero in the first report (not monitored then). */
@@ -75,7 +75,6 @@ function report(): ProbeReport {
       rss: process.memoryUsage.rss(),
       rssAnon: rssAnon(),
       maxRss: process.resourceUsage().maxRSS * 1024,
-      heapUsed: process.memoryUsage().heapUsed,
     },
     window: {
       loopDelay: monitored
@@ -89,9 +88,10 @@ function report(): ProbeReport {
 
 if (dir !== undefined) {
   process.on(SIGNAL, () => {
-    const file = reportFile(dir, seq + 1);
+    const answer = report();
+    const file = reportFile(dir, answer.seq);
     // Renamed into place, so the harness never reads half a report.
-    writeFileSync(`${file}.tmp`, JSON.stringify(report()));
+    writeFileSync(`${file}.tmp`, JSON.stringify(answer));
     renameSync(`${file}.tmp`, file);
     // Monitoring starts with the first report (the server is ready): start-up is timed without it.
     cpuAtStart = process.cpuUsage();
