@@ -40,6 +40,17 @@ function rawGet(baseUrl: string, path: string, headers: Record<string, string> =
   });
 }
 
+/** One GET to `listener`, served on an ephemeral port that is closed afterwards. */
+async function getOnce(listener: RequestListener, path: string): Promise<RawAnswer> {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    return await rawGet(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, path);
+  } finally {
+    server.close();
+  }
+}
+
 /** The same answer with the key and its id taken out, to compare two dispenses. */
 function withoutKey(answer: RawAnswer): RawAnswer {
   const { api_key, id, ...rest } = JSON.parse(answer.body);
@@ -186,19 +197,11 @@ describe("a store that fails under GET /next outside Koa", () => {
       clientAccepts: () => true,
       logger: createLogger("error", log),
     };
-    const server = createServer(nextFastPath(options, () => assert.fail("went to Koa")));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const answer = await rawGet(
-        `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        "/next",
-      );
-      assert.equal(answer.status, 500);
-      assert.equal(answer.body, '{"error":"internal error","code":"internal"}');
-      assert.match(await log.waitFor(/request failed/), /the store broke/);
-    } finally {
-      server.close();
-    }
+    const listener = nextFastPath(options, () => assert.fail("went to Koa"));
+    const answer = await getOnce(listener, "/next");
+    assert.equal(answer.status, 500);
+    assert.equal(answer.body, '{"error":"internal error","code":"internal"}');
+    assert.match(await log.waitFor(/request failed/), /the store broke/);
   });
 });
 
@@ -216,17 +219,8 @@ describe("a store that fails while /next's parameters are read", () => {
       logger: createLogger("silent"),
     };
     const toKoa: RequestListener = (_req, res) => res.writeHead(299).end();
-    const server = createServer(nextFastPath(options, toKoa));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const answer = await rawGet(
-        `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        "/next?pool=default",
-      );
-      assert.equal(answer.status, 299);
-    } finally {
-      server.close();
-    }
+    const answer = await getOnce(nextFastPath(options, toKoa), "/next?pool=default");
+    assert.equal(answer.status, 299);
   });
 });
 
