@@ -61,6 +61,21 @@ describe("auto selection", () => {
     // id1's position follows its last use, not its reactivation
     assert.deepEqual(takeIds(pool, 3, T0 + 3), ["id0", "id1", "id2"]);
   });
+  it("counts a random pick as a use: auto hands out the least recently used after it", () => {
+    const pool = poolWith(4, { rpm: 100, rpd: 100 });
+    for (let i = 0; i < 4; i++) takeIds(pool, 1, T0 + i);
+    const picked = pool.acquire(T0 + 10, "random", () => 0.3);
+    assert.equal(picked.ok && picked.id, "id1");
+    assert.deepEqual(takeIds(pool, 5, T0 + 11), ["id0", "id2", "id3", "id1", "id0"]);
+  });
+
+  it("hands out first a key picked at random while the clock had gone back", () => {
+    const pool = poolWith(3, { rpm: 100, rpd: 100 });
+    takeIds(pool, 3, T0);
+    const picked = pool.acquire(T0 - 1000, "random", () => 0.5);
+    assert.equal(picked.ok && picked.id, "id1");
+    assert.deepEqual(takeIds(pool, 3, T0), ["id1", "id0", "id2"]);
+  });
 });
 
 describe("random selection", () => {
