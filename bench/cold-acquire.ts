@@ -7,10 +7,12 @@
 // `KeyPool.acquire` and reading the key's string and id, as /next does, at 10 and 100,000 keys,
 // in auto and random mode, twice. Only the calls are timed, not the walks.
 //
-// Then the floor, with none of our code: reading and writing ten numbers of one of 100,000 keys
-// (ten Float64Arrays) and a character of its two strings, the key taken in order or at random,
-// with the same walk between. What random order costs there, the memory's and not ours, is what
-// mode=random cannot avoid.
+// Then the floor, with none of our code: one of 100,000 keys taken in order or at random, with the
+// same walk between, and three things done to it: reading and writing ten numbers in ten
+// Float64Arrays (a column each, as the key table keeps them), the same ten numbers side by side in
+// one 128-byte record, and reading a character of its two strings (made by JSON.parse, as loading
+// keys.json makes them). What random order costs there, the memory's and not ours, is what
+// mode=random cannot avoid; the three parts say which of a key's data costs most to reach.
 
 import { KeyPool, type SelectionMode } from "../src/core/key-pool.ts";
 import { newKeyData } from "../src/core/key-record.ts";
@@ -64,42 +66,61 @@ for (const size of [10, 100_000, 10, 100_000]) {
   }
 }
 const FLOOR_KEYS = 100_000;
+const RECORD = 16; // doubles: 128 bytes, two cache lines
 const floorColumns = Array.from({ length: 10 }, () => new Float64Array(FLOOR_KEYS));
-const floorSecrets = Array.from(
-  { length: FLOOR_KEYS },
-  (_, i) => `sk-proj-${String(i).padStart(48, "0")}`,
-);
-const floorIds = Array.from({ length: FLOOR_KEYS }, (_, i) => `id-${String(i).padStart(9, "0")}`);
-
-function touchKey(slot: number): number {
-  let sum = 0;
-  for (const column of floorColumns) {
-    sum += column[slot] as number;
-    column[slot] = sum;
-  }
-  return (
-    sum + (floorSecrets[slot] as string).charCodeAt(40) + (floorIds[slot] as string).charCodeAt(8)
-  );
+const floorRecords = new Float64Array(FLOOR_KEYS * RECORD);
+const floorSecrets: string[] = [];
+const floorIds: string[] = [];
+for (let i = 0; i < FLOOR_KEYS; i++) {
+  floorSecrets.push(JSON.parse(`"sk-proj-${String(i).padStart(48, "0")}"`));
+  floorIds.push(JSON.parse(`"id-${String(i).padStart(9, "0")}"`));
 }
 
-function floorNsPerCall(random: boolean): number {
+const floors: Record<string, (slot: number) => number> = {
+  "nothing (the timer)": () => 0,
+  "ten numbers, ten arrays": (slot) => {
+    let sum = 0;
+    for (const column of floorColumns) {
+      sum += column[slot] as number;
+      column[slot] = sum;
+    }
+    return sum;
+  },
+  "ten numbers, one record": (slot) => {
+    let sum = 0;
+    for (let at = slot * RECORD, end = at + 10; at < end; at++) {
+      sum += floorRecords[at] as number;
+      floorRecords[at] = sum;
+    }
+    return sum;
+  },
+  "two strings": (slot) =>
+    (floorSecrets[slot] as string).charCodeAt(40) + (floorIds[slot] as string).charCodeAt(8),
+};
+
+function floorNsPerCall(touch: (slot: number) => number, random: boolean): number {
   let spent = 0n;
   for (let i = 0; i < CALLS; i++) {
     pollute();
     const slot = random ? Math.floor(Math.random() * FLOOR_KEYS) : i % FLOOR_KEYS;
     const t = process.hrtime.bigint();
-    sink += touchKey(slot);
+    sink += touch(slot);
     spent += process.hrtime.bigint() - t;
   }
   return Number(spent) / CALLS;
 }
 
 // Compiled before it is timed, as the pool's code is by its first 200,000 calls.
-for (let i = 0; i < 200_000; i++) sink += touchKey(i % FLOOR_KEYS);
+for (const touch of Object.values(floors)) {
+  for (let i = 0; i < 200_000; i++) sink += touch(i % FLOOR_KEYS);
+}
 for (let round = 0; round < 2; round++) {
-  for (const random of [false, true]) {
-    const ns = floorNsPerCall(random);
-    console.log(`floor, 100000 keys, ${random ? "random" : "in order"}: ${ns.toFixed(0)} ns a key`);
+  for (const [name, touch] of Object.entries(floors)) {
+    const inOrder = floorNsPerCall(touch, false);
+    const random = floorNsPerCall(touch, true);
+    console.log(
+      `floor, 100000 keys, ${name.padEnd(23)} in order ${inOrder.toFixed(0)} ns, random ${random.toFixed(0)} ns`,
+    );
   }
 }
 if (sink === 0) console.log("(nothing dispensed)");
