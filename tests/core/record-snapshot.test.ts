@@ -137,8 +137,8 @@ describe("a snapshot of every key, read while the pools change", () => {
           };
           for (const step of during) apply(step, () => read(step.kind === "read" ? step.count : 0));
           read(Number.POSITIVE_INFINITY);
-          snapshot.close();
           assert.equal(snapshot.size, expected.length);
+          snapshot.close();
           assert.deepEqual(got, expected);
         },
       ),
@@ -146,13 +146,14 @@ describe("a snapshot of every key, read while the pools change", () => {
     );
   });
 
-  it("cannot be read once closed, and keeps no copies after", () => {
+  it("cannot be read once closed, and keeps no copies nor its list of keys after", () => {
     const set = new PoolSet(() => settings);
     set.add(newKeyData("a", new Secret("sk-closed-snapshot-1"), T0), T0);
     const snapshot = set.openSnapshot();
     snapshot.close();
     set.acquire("default", T0, "auto", Math.random);
     assert.throws(() => [...snapshot.keys()], /the snapshot is closed/);
+    assert.equal(snapshot.size, 0);
   });
 
   it("copies only keys it has yet to read", () => {
