@@ -10,7 +10,7 @@ export interface Classified {
   readonly retryAfter?: number | undefined;
 }
 
-/** `Retry-After` as whole seconds: either the seconds themselves or an HTTP-date. */
+/** `Retry-After` as whole seconds: either the seconds themselves or an HTTP-date (rounded up). */
 export function parseRetryAfter(
   header: string | null | undefined,
   nowMs: number = Date.now(),
@@ -18,7 +18,8 @@ export function parseRetryAfter(
   if (header === null || header === undefined) return undefined;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
+  // Every HTTP-date form starts with a day name; Date.parse alone would take "1.5" for a date.
+  const date = /^[A-Za-z]+,? /.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
 }
 

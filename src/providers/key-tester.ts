@@ -1,4 +1,4 @@
-import { retryInfoSeconds } from "../client/outcome.ts";
+import { parseRetryAfter, retryInfoSeconds } from "../client/outcome.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { PRESETS, type ProviderName, type ProviderPreset, providerRequest } from "./presets.ts";
 
@@ -104,13 +104,10 @@ function classify(
   );
 }
 
-/** Retry-After in ms: delay-seconds or an HTTP-date; null when absent or unreadable. */
+/** Retry-After in ms; null when absent or unreadable. */
 function retryAfter(value: string | null, now: number): number | null {
-  const text = value?.trim() ?? "";
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // Every HTTP-date form starts with a day name; Date.parse alone would take "1.5" for a date.
-  const date = /^[A-Za-z]+,? /.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
+  const seconds = parseRetryAfter(value, now);
+  return seconds === undefined ? null : seconds * 1000;
 }
 
 /** Gemini's RetryInfo in a 429's body, in ms rounded up; null when the body has none. */

@@ -634,6 +634,7 @@ describe("classification", () => {
     assert.equal(at("Thu, 15 Jan 2026 10:01:00 GMT"), 60);
     assert.equal(at("Thu, 15 Jan 2026 09:00:00 GMT"), 0);
     assert.equal(at("soon"), undefined);
+    assert.equal(at("1.5"), undefined, "not a date, though Date.parse reads one in it");
     assert.deepEqual(classifyResult(response(429)), {
       outcome: "rate_limited",
       retryAfter: undefined,
