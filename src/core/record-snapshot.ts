@@ -39,7 +39,8 @@ export class PoolSnapshot {
 
   /** Reads each key once, in order. */
   *keys(): Generator<KeyData> {
-    // Checked before the loop as well: a closed snapshot's slot list is empty, and must not read as no keys.
+    // Checked before the loop as well: a closed snapshot's slot list is empty, and must not
+    // read as a pool without keys (a save would write an empty file).
     this.#copies();
     for (const slot of this.#slots) {
       const before = this.#copies();

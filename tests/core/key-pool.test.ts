@@ -61,6 +61,7 @@ describe("auto selection", () => {
     // id1's position follows its last use, not its reactivation
     assert.deepEqual(takeIds(pool, 3, T0 + 3), ["id0", "id1", "id2"]);
   });
+
   it("counts a random pick as a use: auto hands out the least recently used after it", () => {
     const pool = poolWith(4, { rpm: 100, rpd: 100 });
     for (let i = 0; i < 4; i++) takeIds(pool, 1, T0 + i);
