@@ -8,11 +8,13 @@
 // in auto and random mode, twice. Only the calls are timed, not the walks.
 //
 // Then the floor, with none of our code: one of 100,000 keys taken in order or at random, with the
-// same walk between, and three things done to it: reading and writing ten numbers in ten
+// same walk between, and four things done to it: reading and writing ten numbers in ten
 // Float64Arrays (a column each, as the key table keeps them), the same ten numbers side by side in
-// one 128-byte record, and reading a character of its two strings (made by JSON.parse, as loading
-// keys.json makes them). What random order costs there, the memory's and not ours, is what
-// mode=random cannot avoid; the three parts say which of a key's data costs most to reach.
+// one 128-byte record, reading a character of its two strings (made by JSON.parse, as loading
+// keys.json makes them), and the same characters of the strings' bytes kept side by side in one
+// Buffer at an offset computed from the slot, with no pointer to follow. What random order costs
+// there, the memory's and not ours, is what mode=random cannot avoid; the parts say which of a
+// key's data costs most to reach, and what another layout could save.
 
 import { KeyPool, type SelectionMode } from "../src/core/key-pool.ts";
 import { newKeyData } from "../src/core/key-record.ts";
@@ -71,9 +73,13 @@ const floorColumns = Array.from({ length: 10 }, () => new Float64Array(FLOOR_KEY
 const floorRecords = new Float64Array(FLOOR_KEYS * RECORD);
 const floorSecrets: string[] = [];
 const floorIds: string[] = [];
+const STRING_BYTES = 128; // a key's two strings as bytes: the key at 0, its id at 64
+const floorBytes = Buffer.alloc(FLOOR_KEYS * STRING_BYTES);
 for (let i = 0; i < FLOOR_KEYS; i++) {
   floorSecrets.push(JSON.parse(`"sk-proj-${String(i).padStart(48, "0")}"`));
   floorIds.push(JSON.parse(`"id-${String(i).padStart(9, "0")}"`));
+  floorBytes.write(floorSecrets[i] as string, i * STRING_BYTES, "latin1");
+  floorBytes.write(floorIds[i] as string, i * STRING_BYTES + 64, "latin1");
 }
 
 const floors: Record<string, (slot: number) => number> = {
@@ -96,6 +102,9 @@ const floors: Record<string, (slot: number) => number> = {
   },
   "two strings": (slot) =>
     (floorSecrets[slot] as string).charCodeAt(40) + (floorIds[slot] as string).charCodeAt(8),
+  "their bytes, one buffer": (slot) =>
+    (floorBytes[slot * STRING_BYTES + 40] as number) +
+    (floorBytes[slot * STRING_BYTES + 72] as number),
 };
 
 function floorNsPerCall(touch: (slot: number) => number, random: boolean): number {
@@ -119,7 +128,7 @@ for (let round = 0; round < 2; round++) {
     const inOrder = floorNsPerCall(touch, false);
     const random = floorNsPerCall(touch, true);
     console.log(
-      `floor, 100000 keys, ${name.padEnd(23)} in order ${inOrder.toFixed(0)} ns, random ${random.toFixed(0)} ns`,
+      `floor, 100000 keys, ${name.padEnd(24)} in order ${inOrder.toFixed(0)} ns, random ${random.toFixed(0)} ns`,
     );
   }
 }
