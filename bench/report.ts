@@ -244,6 +244,9 @@ export function formatTable(rows: readonly RowSummary[]): string {
     "load avg",
   ];
   const ours = (r: RowSummary, text: string) => (r.keys === null ? "-" : text);
+  // A ratio to a row the run left out (`--only`) is NaN: shown as "-".
+  const times = (value: number, digits: number) =>
+    Number.isNaN(value) ? "-" : value.toFixed(digits);
   const body = rows.map((r) => [
     r.label,
     Math.round(r.rps).toLocaleString("en-US"),
@@ -251,11 +254,11 @@ export function formatTable(rows: readonly RowSummary[]): string {
     r.p50.toFixed(2),
     r.p99.toFixed(2),
     r.max.toFixed(1),
-    r.vsBare.toFixed(3),
-    r.vsKoa.toFixed(3),
+    times(r.vsBare, 3),
+    times(r.vsKoa, 3),
     r.cpuUs.toFixed(1),
-    r.cpuVsBare.toFixed(2),
-    r.cpuVsKoa.toFixed(2),
+    times(r.cpuVsBare, 2),
+    times(r.cpuVsKoa, 2),
     r.loopP99.toFixed(1),
     r.loopMax.toFixed(1),
     r.gcMax.toFixed(1),
