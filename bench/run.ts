@@ -23,8 +23,10 @@ const CLI = here("../src/cli/main.ts");
 const HIGH = "1000000000";
 
 interface Row extends RowSpec {
-  readonly entry: "bare" | "koa-min" | "koa-shaped" | "cli";
+  readonly entry: "bare" | "koa-min" | "koa-shaped" | "floor" | "cli";
   readonly path: string;
+  /** The seed file a server other than ours reads (ours read theirs by `keys`). */
+  readonly seedKeys?: number;
   readonly saveInterval?: number;
   /** Run only when `--only` names it. */
   readonly optional?: boolean;
@@ -39,6 +41,24 @@ const ROWS: readonly Row[] = [
     keys: null,
     entry: "koa-shaped",
     path: "/next",
+    optional: true,
+  },
+  {
+    id: "floor-100k",
+    label: "floor: node:http holding 100,000 keys, in order",
+    keys: null,
+    seedKeys: 100_000,
+    entry: "floor",
+    path: "/next",
+    optional: true,
+  },
+  {
+    id: "floor-100k-random",
+    label: "floor: node:http holding 100,000 keys, at random",
+    keys: null,
+    seedKeys: 100_000,
+    entry: "floor",
+    path: "/next?mode=random",
     optional: true,
   },
   { id: "ours-10", label: "ours, 10 keys, auto", keys: 10, entry: "cli", path: "/next" },
@@ -84,7 +104,8 @@ const USAGE = `npm run bench -- [options]
   --tool <name>        wrk or autocannon (default: wrk when installed)
   --only <ids>         comma-separated rows to run (ratios need bare and koa):
                        ${ROWS.map((row) => row.id).join(", ")}
-                       (koa-shaped runs only when named: Koa with our answer and middleware shape)
+                       (koa-shaped and floor-* run only when named: Koa with our answer and
+                       middleware shape; node:http holding 100,000 keys, none of our code)
   --node-flags=<flags> Node flags for our server only, space-separated (default: the shipped
                        binary's, ${NODE_FLAGS.join(" ")}; --node-flags= for none)
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
@@ -143,7 +164,7 @@ try {
   const probe = join(dir, "probe.mjs");
   await writeFile(probe, stripTypeScriptTypes(await readFile(here("./probe.ts"), "utf8")));
   const cli = flags.dist ? await buildDist() : CLI;
-  const sizes = [...new Set(rows.flatMap((row) => (row.keys === null ? [] : [row.keys])))];
+  const sizes = [...new Set(rows.flatMap((row) => seedSize(row) ?? []))];
   const seeds = new Map<number, string>();
   for (const size of sizes) {
     const path = join(dir, `seed-${size}.json`);
@@ -210,8 +231,9 @@ async function measure(
   paths: { probe: string; cli: string },
 ): Promise<RunRecord> {
   // A fresh copy per run: the previous run's saves must not change what this one loads.
-  const keysFile = row.keys === null ? null : join(dir, `${row.id}-${round}.json`);
-  if (keysFile) await copyFile(seeds.get(row.keys as number) as string, keysFile);
+  const size = seedSize(row);
+  const keysFile = size === undefined ? null : join(dir, `${row.id}-${round}.json`);
+  if (keysFile) await copyFile(seeds.get(size as number) as string, keysFile);
   const profile = profileDir
     ? [
         "--cpu-prof",
@@ -230,7 +252,7 @@ async function measure(
     const loadBefore = loadavg()[0] as number;
     // Ends the warm-up's window: the next report covers the measured load alone.
     await server.report();
-    const saves = keysFile ? countReplacements(keysFile) : null;
+    const saves = keysFile && row.entry === "cli" ? countReplacements(keysFile) : null;
     const result = await runLoad(server.url + row.path, load);
     const saveCount = saves ? await saves.stop() : null;
     const { window, memory: after } = await server.report();
@@ -267,8 +289,13 @@ async function buildDist(): Promise<string> {
   return join(outdir, "cli.js");
 }
 
+function seedSize(row: Row): number | undefined {
+  return row.keys ?? row.seedKeys;
+}
+
 function argsOf(row: Row, port: number, keysFile: string | null): string[] {
   if (keysFile === null) return [String(port)];
+  if (row.entry !== "cli") return [String(port), keysFile];
   // Our real CLI, with limits so high that nothing in the run is refused.
   const args = ["serve", "--port", String(port), "--keys-file", keysFile];
   args.push("--rpm", HIGH, "--rpd", HIGH, "--tpm", HIGH, "--log-level", "warn");
