@@ -72,7 +72,7 @@ function readQuery(querystring: string): NextQuery {
     const name = NAMES.find(
       (n) => nameEnd - start === n.length && querystring.startsWith(n, start),
     );
-    if (name) query[name] = added(query[name], querystring.slice(Math.min(nameEnd + 1, end), end));
+    if (name) query[name] = added(query[name], querystring.slice(nameEnd + 1, end));
     start = end + 1;
   }
   return query;
