@@ -165,7 +165,7 @@ export function judge(rows: readonly RowSummary[]): Target[] {
     if (value === undefined || Number.isNaN(value)) continue;
     targets.push({
       name: `mode=random vs mode=auto (${row(auto)?.keys?.toLocaleString("en-US")} keys)`,
-      measured: `${((value - 1) * 100).toFixed(1)}%`,
+      measured: percentChange(value),
       limit: "within ±5%",
       pass: Math.abs(value - 1) <= 0.05,
     });
@@ -174,7 +174,7 @@ export function judge(rows: readonly RowSummary[]): Target[] {
   if (floor !== undefined && !Number.isNaN(floor)) {
     targets.push({
       name: "the floor's own: at random vs in order (100,000 keys, none of our code)",
-      measured: `${((floor - 1) * 100).toFixed(1)}%`,
+      measured: percentChange(floor),
       limit: "for comparison",
       pass: null,
     });
@@ -218,6 +218,11 @@ export function judge(rows: readonly RowSummary[]): Target[] {
     }
   }
   return targets;
+}
+
+/** A ratio of two throughputs as the change it is: 0.9 is "-10.0%". */
+function percentChange(ratio: number): string {
+  return `${((ratio - 1) * 100).toFixed(1)}%`;
 }
 
 function limitTarget(name: string, value: number, limit: number, unit: string): Target {
