@@ -233,7 +233,7 @@ async function measure(
   // A fresh copy per run: the previous run's saves must not change what this one loads.
   const size = seedSize(row);
   const keysFile = size === undefined ? null : join(dir, `${row.id}-${round}.json`);
-  if (keysFile) await copyFile(seeds.get(size as number) as string, keysFile);
+  if (size !== undefined && keysFile) await copyFile(seeds.get(size) as string, keysFile);
   const profile = profileDir
     ? [
         "--cpu-prof",
