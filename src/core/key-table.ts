@@ -1,4 +1,4 @@
-import { float64Column, int32Column, PAGE_SIZE, uint8Column, ValueColumn } from "./columns.ts";
+import { NumberRecords, PAGE_SIZE, ValueRecords } from "./columns.ts";
 import {
   hasOutcomes,
   type KeyData,
@@ -35,56 +35,56 @@ export function timeOr(value: number, fallback: number): number {
 const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invalid: 0, error: 0 });
 
 /**
- * Every key of a pool, one column per field, a key being a slot (an index).
- * An object per key cost about 300 bytes at 100,000 keys (23 fields, a boxed
- * double per timestamp, a Secret wrapper); here a key costs 158 bytes and the
- * collector has a few hundred arrays to trace instead of 400,000 objects.
+ * Every key of a pool, a key being a slot (an index): its numbers in one
+ * record, its strings and shared objects in another (columns.ts). An object
+ * per key cost about 300 bytes at 100,000 keys (23 fields, a boxed double per
+ * timestamp, a Secret wrapper); here a key costs 160 bytes and the collector
+ * has a few dozen arrays to trace instead of 400,000 objects.
  * Times that may be absent hold NO_TIME.
  */
 export class KeyTable {
-  readonly id = new ValueColumn<string>();
+  readonly #values = new ValueRecords();
+  readonly #numbers = new NumberRecords();
+
+  readonly id = this.#values.field<string>();
   /** The key string itself; wrapped in a Secret whenever it leaves the table. */
-  readonly secret = new ValueColumn<string>();
-  readonly limits = new ValueColumn<KeyLimits | null>();
-  readonly outcomes = new ValueColumn<Readonly<OutcomeCounts>>();
-  readonly status = uint8Column();
-  readonly halfOpen = uint8Column();
-  readonly expiresAt = float64Column();
-  readonly lastUsed = float64Column();
-  readonly createdAt = float64Column();
-  readonly deactivatedAt = float64Column();
-  readonly restUntil = float64Column();
-  readonly probeSentAt = float64Column();
+  readonly secret = this.#values.field<string>();
+  readonly limits = this.#values.field<KeyLimits | null>();
+  readonly outcomes = this.#values.field<Readonly<OutcomeCounts>>();
+
+  // What a dispense reads or writes comes first, to share the record's first cache line or two.
+  readonly expiresAt = this.#numbers.float64();
   // Counts bounded only by a key's limits, which may be large, and minutes since
   // 1970, which pass 2^31 in the year 6053 (keys.json may hold any year): doubles.
-  readonly minuteCount = float64Column();
-  readonly dayCount = float64Column();
-  readonly minuteWindow = float64Column();
-  readonly dayWindow = int32Column();
-  /** Both at most MAX_STREAK, which fits an int32. */
-  readonly backoffLevel = int32Column();
-  readonly errorStreak = int32Column();
+  readonly minuteCount = this.#numbers.float64();
+  readonly minuteWindow = this.#numbers.float64();
+  readonly dayCount = this.#numbers.float64();
+  readonly lastUsed = this.#numbers.float64();
   /** Tie-breaker for least-recently-used order: rises with every insert and dispense. */
-  readonly useSeq = float64Column();
+  readonly useSeq = this.#numbers.float64();
+  readonly probeSentAt = this.#numbers.float64();
+  readonly dayWindow = this.#numbers.int32();
   /** Position in whichever heap holds the key. */
-  readonly heapSlot = int32Column();
-  /** Position in the pool's random-pick list while eligible, else -1. */
-  readonly randomSlot = int32Column();
+  readonly heapSlot = this.#numbers.int32();
   /** Neighbours in the pool's least-recently-used list while the key is listed there, else stale. */
-  readonly lruNext = int32Column();
-  readonly lruPrevious = int32Column();
+  readonly lruNext = this.#numbers.int32();
+  readonly lruPrevious = this.#numbers.int32();
+  readonly halfOpen = this.#numbers.uint8();
+  readonly status = this.#numbers.uint8();
+  /** Position in the pool's random-pick list while eligible, else -1. */
+  readonly randomSlot = this.#numbers.int32();
+  /** Both at most MAX_STREAK, which fits an int32. */
+  readonly backoffLevel = this.#numbers.int32();
+  readonly errorStreak = this.#numbers.int32();
   /** When a waiting key may become eligible again (Infinity: not by time alone). */
-  readonly wakeAt = float64Column();
+  readonly wakeAt = this.#numbers.float64();
+  readonly restUntil = this.#numbers.float64();
+  readonly createdAt = this.#numbers.float64();
+  readonly deactivatedAt = this.#numbers.float64();
   // Insertion order, which lists and keys.json keep: a slot freed and reused is added anew.
-  readonly #nextInOrder = int32Column();
-  readonly #previousInOrder = int32Column();
+  readonly #nextInOrder = this.#numbers.int32();
+  readonly #previousInOrder = this.#numbers.int32();
 
-  // Every column above: fields are set in order, so Object.values sees the public ones.
-  readonly #pages: { addPage(): void }[] = [
-    ...Object.values(this),
-    this.#nextInOrder,
-    this.#previousInOrder,
-  ];
   readonly #order = new SlotChain(this.#nextInOrder, this.#previousInOrder);
   readonly #free: number[] = [];
   #used = 0;
@@ -209,7 +209,8 @@ export class KeyTable {
 
   #next(): number {
     if (this.#used === this.#capacity) {
-      for (const column of this.#pages) column.addPage();
+      this.#values.addPage();
+      this.#numbers.addPage();
       this.#capacity += PAGE_SIZE;
     }
     return this.#used++;

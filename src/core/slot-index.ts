@@ -1,4 +1,4 @@
-import { int32Column, type NumberColumn, PAGE_SIZE } from "./columns.ts";
+import { Int32Column, PAGE_SIZE } from "./columns.ts";
 
 // Per process, so that nobody can choose ids or keys that all land in one run of the table.
 const SEED = Math.floor(Math.random() * 2 ** 32);
@@ -43,7 +43,7 @@ function computeHash(text: string): number {
  */
 export class SlotIndex {
   readonly #textOf: (slot: number) => string;
-  readonly #hashes: NumberColumn = int32Column();
+  readonly #hashes = new Int32Column();
   #hashCapacity = 0;
   /** Slot + 1 at each position; 0 is empty. */
   #table = new Int32Array(MIN_CAPACITY);
