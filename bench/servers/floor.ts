@@ -3,8 +3,8 @@ import { createServer } from "node:http";
 
 // The floor under `mode=random` at 100,000 keys: node:http and the least a dispenser holds and
 // touches per answer, none of src/. Each key of the seed file keeps its string and a 21-character
-// id, as JSON.parse makes them, and ten numbers in ten Float64Arrays (our key table keeps a key's
-// numbers in columns). /next takes the next key in order, or with ?mode=random a uniformly random
+// id, as JSON.parse makes them, side by side in one array, and ten numbers in a 128-byte record
+// (as our key table keeps a key's references and numbers). /next takes the next key in order, or with ?mode=random a uniformly random
 // one, reads its ten numbers, writes two, and answers our /next's body and headers. The two rows
 // (opt-in: `--only floor-100k,floor-100k-random,ours-100k,ours-100k-random`) show what reaching a
 // key at random costs with this layout before any of our code runs.
@@ -12,14 +12,14 @@ const [portArg = "0", keysFile = ""] = process.argv.slice(2);
 const ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 const NUMBERS = 10;
 
-const keys: string[] = [];
-const ids: string[] = [];
+const RECORD = 16; // doubles: 128 bytes
+const strings: string[] = []; // a key's string, then its id
 for (const entry of JSON.parse(readFileSync(keysFile, "utf8")) as { key: string }[]) {
-  keys.push(entry.key);
-  ids.push(Array.from({ length: 21 }, () => ID_CHARS[Math.floor(Math.random() * 64)]).join(""));
+  strings.push(entry.key);
+  strings.push(Array.from({ length: 21 }, () => ID_CHARS[Math.floor(Math.random() * 64)]).join(""));
 }
-const count = keys.length;
-const columns = Array.from({ length: NUMBERS }, () => new Float64Array(count));
+const count = strings.length / 2;
+const records = new Float64Array(count * RECORD);
 let next = 0;
 let uses = 0;
 
@@ -31,18 +31,19 @@ function pick(url: string): number {
 }
 
 function touch(slot: number): void {
+  const at = slot * RECORD;
   let sum = 0;
-  for (const column of columns) sum += column[slot] as number;
-  (columns[0] as Float64Array)[slot] = sum + 1;
-  (columns[1] as Float64Array)[slot] = ++uses;
+  for (let i = 0; i < NUMBERS; i++) sum += records[at + i] as number;
+  records[at] = sum + 1;
+  records[at + 1] = ++uses;
 }
 
 createServer((req, res) => {
   const slot = pick(req.url ?? "");
   touch(slot);
   const body = JSON.stringify({
-    api_key: keys[slot],
-    id: ids[slot],
+    api_key: strings[2 * slot],
+    id: strings[2 * slot + 1],
     pool: "default",
     probe: false,
   });
