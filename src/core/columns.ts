@@ -29,9 +29,9 @@ export class Int32Column implements NumberColumn {
   }
 }
 
-// A key's numbers side by side: at random, a dispense reaches its key's
-// numbers in one or two cache lines where a typed array per field cost one
-// line each, about fifteen. 128 bytes hold the key table's 126.
+// A key's numbers side by side: at random, a dispense reaches the twelve it
+// reads in one or two cache lines, where a typed array per field cost a line
+// each. 128 bytes hold the key table's 126.
 const RECORD_BYTES = 128;
 
 /**
