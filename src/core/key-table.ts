@@ -39,7 +39,8 @@ const NO_OUTCOMES: OutcomeCounts = Object.freeze({ ok: 0, rateLimited: 0, invali
  * record, its strings and shared objects in another (columns.ts). An object
  * per key cost about 300 bytes at 100,000 keys (23 fields, a boxed double per
  * timestamp, a Secret wrapper); here a key costs 160 bytes and the collector
- * has a few dozen arrays to trace instead of 400,000 objects.
+ * has five objects to trace for each 4,096 keys (125 at 100,000) instead of
+ * 400,000 objects.
  * Times that may be absent hold NO_TIME.
  */
 export class KeyTable {
