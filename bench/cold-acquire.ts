@@ -11,8 +11,9 @@
 // same walk between, and four things done to it: reading and writing ten numbers in ten
 // Float64Arrays (a column each, as the key table kept them until 2026-11-24), the same ten
 // numbers side by side in one 128-byte record (as it keeps them now), reading a character of its
-// two strings (made by JSON.parse, as loading keys.json makes them), and the same characters of the strings' bytes kept side by side in one
-// Buffer at an offset computed from the slot, with no pointer to follow. What random order costs
+// two strings (made by JSON.parse, as loading keys.json makes them), and the same characters of
+// the strings' bytes kept side by side in one Buffer at an offset computed from the slot, with no
+// pointer to follow. What random order costs
 // there, the memory's and not ours, is what mode=random cannot avoid; the parts say which of a
 // key's data costs most to reach, and what another layout could save.
 

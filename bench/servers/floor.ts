@@ -4,8 +4,9 @@ import { createServer } from "node:http";
 // The floor under `mode=random` at 100,000 keys: node:http and the least a dispenser holds and
 // touches per answer, none of src/. Each key of the seed file keeps its string and a 21-character
 // id, as JSON.parse makes them, side by side in one array, and ten numbers in a 128-byte record
-// (as our key table keeps a key's references and numbers). /next takes the next key in order, or with ?mode=random a uniformly random
-// one, reads its ten numbers, writes two, and answers our /next's body and headers. The two rows
+// (as our key table keeps a key's references and numbers). /next takes the next key in order, or
+// with ?mode=random a uniformly random one, reads its ten numbers, writes two, and answers our
+// /next's body and headers. The two rows
 // (opt-in: `--only floor-100k,floor-100k-random,ours-100k,ours-100k-random`) show what reaching a
 // key at random costs with this layout before any of our code runs.
 const [portArg = "0", keysFile = ""] = process.argv.slice(2);
