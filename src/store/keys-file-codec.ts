@@ -10,12 +10,7 @@ import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
 import * as z from "../validation.ts";
-import {
-  type ArrayElement,
-  JsonArrayError,
-  JsonArraySplitter,
-  NotAnArrayError,
-} from "./json-array-elements.ts";
+import { JsonArrayError, JsonArraySplitter, NotAnArrayError } from "./json-array-elements.ts";
 import type { KeyCipher } from "./key-cipher.ts";
 
 /**
@@ -170,9 +165,11 @@ export class KeysFileDecoder {
     this.#cipher = cipher;
   }
 
-  /** The keys whose entries `chunk` completes. */
-  push(chunk: Buffer): KeyData[] {
-    return this.#split(() => this.#splitter.push(chunk)).map((element) => this.#decode(element));
+  /** Hands `onKey` each key whose entry `chunk` completes, as soon as it is decoded. */
+  push(chunk: Buffer, onKey: (key: KeyData) => void): void {
+    this.#split(() =>
+      this.#splitter.push(chunk, (text, offset) => onKey(this.#decode(text, offset))),
+    );
   }
 
   /** The file ended: throws unless it was a whole JSON array. */
@@ -199,10 +196,10 @@ export class KeysFileDecoder {
     }
   }
 
-  #decode(element: ArrayElement): KeyData {
+  #decode(text: string, offset: number): KeyData {
     const fileName = this.#fileName;
     const index = this.#index++;
-    const raw = parseJson(element.text, fileName, element.offset);
+    const raw = parseJson(text, fileName, offset);
     const { entry, secret } = openEntry(raw, this.#cipher, fileName, index);
     const parsed = parseEntryQuickly(entry) ?? parseEntry(entry, fileName, index);
     const ext = parseExtension(entry, fileName, index);
@@ -222,7 +219,8 @@ export function decodeKeysFile(
   cipher: KeyCipher | null,
 ): KeyData[] {
   const decoder = new KeysFileDecoder(fileName, now, newId, cipher);
-  const keys = decoder.push(bytes);
+  const keys: KeyData[] = [];
+  decoder.push(bytes, (key) => keys.push(key));
   decoder.end();
   const names = new Set<string>();
   keys.forEach((key, index) => {

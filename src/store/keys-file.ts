@@ -63,9 +63,9 @@ export class KeysFile {
           throw cannotRead(this.path, error);
         });
         if (bytesRead === 0) break;
-        for (const key of decoder.push(chunk.subarray(0, bytesRead))) {
-          handOver(onKey, key, this.path, index++);
-        }
+        decoder.push(chunk.subarray(0, bytesRead), (key) =>
+          handOver(onKey, key, this.path, index++),
+        );
       }
       decoder.end();
     } finally {

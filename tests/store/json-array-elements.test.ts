@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import {
-  type ArrayElement,
-  JsonArraySplitter,
-  NotAnArrayError,
-} from "../../src/store/json-array-elements.ts";
+import { JsonArraySplitter, NotAnArrayError } from "../../src/store/json-array-elements.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
@@ -14,14 +10,14 @@ function splitInChunks(text: string, cuts: readonly number[] = []): unknown[] {
   const bytes = Buffer.from(text, "utf8");
   const bounds = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
   const splitter = new JsonArraySplitter();
-  const elements: ArrayElement[] = [];
+  const texts: string[] = [];
   let from = 0;
   for (const to of [...bounds, bytes.length]) {
-    elements.push(...splitter.push(bytes.subarray(from, to)));
+    splitter.push(bytes.subarray(from, to), (text) => texts.push(text));
     from = to;
   }
   splitter.end();
-  return elements.map((element) => JSON.parse(element.text));
+  return texts.map((text) => JSON.parse(text));
 }
 
 function parsesAsArray(text: string): boolean {

@@ -113,6 +113,12 @@ describe("a keys.json that cannot be trusted", () => {
       /entry 1: field "status"/,
     ],
     [
+      // Entries are decoded as the split reaches them, so the first fault in the file is named.
+      "a bad entry before JSON that breaks off",
+      '[{"key": "sk-bad-status-0001", "status": "Paused"}, }]',
+      /entry 0: field "status"/,
+    ],
+    [
       "a bad date",
       '[{"key": "sk-bad-date-000001", "created_at": "yesterday"}]',
       /entry 0: field "created_at"/,
