@@ -10,6 +10,7 @@
  * `[` + elements joined by `,` + `]`, so when every element parses, the whole
  * document is valid JSON, and when it is not, one of them fails.
  */
+
 /** Takes an element's text and its byte offset in the document (for error positions). */
 export type OnElement = (text: string, offset: number) => void;
 
