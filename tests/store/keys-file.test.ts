@@ -113,6 +113,12 @@ describe("a keys.json that cannot be trusted", () => {
       /entry 1: field "status"/,
     ],
     [
+      // The splitter hands each entry over with its byte offset in the file (30: after "}, ").
+      "an entry that is not JSON, after a good one",
+      '[{"key": "sk-good-000000001"}, {"key": tru}]',
+      /not valid JSON in the entry at position 30\b/,
+    ],
+    [
       // Entries are decoded as the split reaches them, so the first fault in the file is named.
       "a bad entry before JSON that breaks off",
       '[{"key": "sk-bad-status-0001", "status": "Paused"}, }]',
