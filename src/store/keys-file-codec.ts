@@ -220,16 +220,19 @@ export function decodeKeysFile(
 ): KeyData[] {
   const decoder = new KeysFileDecoder(fileName, now, newId, cipher);
   const keys: KeyData[] = [];
-  decoder.push(bytes, (key) => keys.push(key));
-  decoder.end();
   const names = new Set<string>();
-  keys.forEach((key, index) => {
+  // Checked as each key is decoded, as the server's load checks it, so both name the same first fault.
+  decoder.push(bytes, (key) => {
     const field = names.has(key.secret.reveal()) ? "key" : names.has(key.id) ? "id" : null;
-    if (field)
-      throw new KeysFileError(`${fileName}: entry ${index}: ${duplicateMessage(field, key.id)}`);
+    if (field) {
+      const message = duplicateMessage(field, key.id);
+      throw new KeysFileError(`${fileName}: entry ${keys.length}: ${message}`);
+    }
     names.add(key.secret.reveal());
     names.add(key.id);
+    keys.push(key);
   });
+  decoder.end();
   return keys;
 }
 

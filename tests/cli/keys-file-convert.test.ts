@@ -224,6 +224,21 @@ describe("keys-file convert", () => {
     assert.equal(await readFile(file, "utf8"), text);
   });
 
+  it("a key twice before a bad entry: the repeat is named, as the server's load names it", async () => {
+    const file = join(await makeTempDir(), "keys.json");
+    const text =
+      '[{"key": "sk-twice-0000000001"}, {"key": "sk-twice-0000000001"}, {"key": "has a space"}]\n';
+    await writeFile(file, text);
+    const result = await runCli(
+      ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
+      { env: { NEW: NEW_KEY } },
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /keys\.json: entry 1: the same key appears earlier in the file/);
+    assert.doesNotMatch(result.stderr, /entry 2/);
+    assert.equal(await readFile(file, "utf8"), text);
+  });
+
   it("a key string that is another key's id: refused as the server would refuse it", async () => {
     const file = join(await makeTempDir(), "keys.json");
     const text =

@@ -150,6 +150,12 @@ describe("a keys.json that cannot be trusted", () => {
       /entry 2: the same key appears earlier/,
     ],
     [
+      // The CLI's keys-file commands name the same entry (tests/cli/keys-file-convert.test.ts).
+      "a duplicate key before a bad entry",
+      '[{"key": "sk-duplicate-00001"}, {"key": "sk-duplicate-00001"}, {"key": "has a space"}]',
+      /entry 1: the same key appears earlier/,
+    ],
+    [
       "a duplicate key in another pool",
       '[{"key": "sk-duplicate-00001", "pool": "a"}, {"key": "sk-duplicate-00001", "pool": "b"}]',
       /entry 1: the same key appears earlier/,
