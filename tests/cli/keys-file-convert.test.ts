@@ -211,47 +211,32 @@ describe("keys-file convert", () => {
     assert.equal(await readFile(file, "utf8"), text);
   });
 
-  it("a file with a key twice: exit 1, naming the entry, the file left byte-identical", async () => {
-    const file = join(await makeTempDir(), "keys.json");
-    const text = '[{"key": "sk-twice-0000000001"}, {"key": "sk-twice-0000000001"}]\n';
-    await writeFile(file, text);
-    const result = await runCli(
-      ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
-      { env: { NEW: NEW_KEY } },
-    );
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /keys\.json: entry 1: the same key appears earlier in the file/);
-    assert.equal(await readFile(file, "utf8"), text);
-  });
+  // Refused as the server's load would refuse them, naming the same entry.
+  const repeats: [name: string, text: string][] = [
+    ["a key twice", '[{"key": "sk-twice-0000000001"}, {"key": "sk-twice-0000000001"}]\n'],
+    [
+      "a key twice before a bad entry (the first fault is named)",
+      '[{"key": "sk-twice-0000000001"}, {"key": "sk-twice-0000000001"}, {"key": "has a space"}]\n',
+    ],
+    [
+      "a key string that is another key's id",
+      '[{"id": "sk-taken-as-id-001", "key": "sk-first-0000001"}, {"key": "sk-taken-as-id-001"}]\n',
+    ],
+  ];
 
-  it("a key twice before a bad entry: the repeat is named, as the server's load names it", async () => {
-    const file = join(await makeTempDir(), "keys.json");
-    const text =
-      '[{"key": "sk-twice-0000000001"}, {"key": "sk-twice-0000000001"}, {"key": "has a space"}]\n';
-    await writeFile(file, text);
-    const result = await runCli(
-      ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
-      { env: { NEW: NEW_KEY } },
-    );
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /keys\.json: entry 1: the same key appears earlier in the file/);
-    assert.doesNotMatch(result.stderr, /entry 2/);
-    assert.equal(await readFile(file, "utf8"), text);
-  });
-
-  it("a key string that is another key's id: refused as the server would refuse it", async () => {
-    const file = join(await makeTempDir(), "keys.json");
-    const text =
-      '[{"id": "sk-taken-as-id-001", "key": "sk-first-0000001"}, {"key": "sk-taken-as-id-001"}]\n';
-    await writeFile(file, text);
-    const result = await runCli(
-      ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
-      { env: { NEW: NEW_KEY } },
-    );
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /entry 1: the same key appears earlier in the file/);
-    assert.equal(await readFile(file, "utf8"), text);
-  });
+  for (const [name, text] of repeats) {
+    it(`${name}: exit 1, naming entry 1, the file left byte-identical`, async () => {
+      const file = join(await makeTempDir(), "keys.json");
+      await writeFile(file, text);
+      const result = await runCli(
+        ["keys-file", "convert", "--keys-file", file, "--from", "plain", "--to", "env:NEW"],
+        { env: { NEW: NEW_KEY } },
+      );
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /keys\.json: entry 1: the same key appears earlier in the file/);
+      assert.equal(await readFile(file, "utf8"), text);
+    });
+  }
 
   it("a missing keys file: exit 1, and no file is created", async () => {
     const file = join(await makeTempDir(), "keys.json");
