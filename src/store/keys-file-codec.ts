@@ -221,13 +221,11 @@ export function decodeKeysFile(
   const decoder = new KeysFileDecoder(fileName, now, newId, cipher);
   const keys: KeyData[] = [];
   const names = new Set<string>();
-  // Checked as each key is decoded, as the server's load checks it, so both name the same first fault.
+  // Checked as each key is decoded, as the server's load checks it, so both name the same
+  // first fault.
   decoder.push(bytes, (key) => {
     const field = names.has(key.secret.reveal()) ? "key" : names.has(key.id) ? "id" : null;
-    if (field) {
-      const message = duplicateMessage(field, key.id);
-      throw new KeysFileError(`${fileName}: entry ${keys.length}: ${message}`);
-    }
+    if (field) throw repeatedEntryError(fileName, keys.length, field, key.id);
     names.add(key.secret.reveal());
     names.add(key.id);
     keys.push(key);
@@ -236,10 +234,15 @@ export function decodeKeysFile(
   return keys;
 }
 
-export function duplicateMessage(field: "key" | "id", id: string): string {
-  return field === "key"
-    ? "the same key appears earlier in the file"
-    : `id "${id}" appears earlier in the file`;
+/** Entry `index` repeats the key string (`field: "key"`) or the id of an earlier entry. */
+export function repeatedEntryError(
+  fileName: string,
+  index: number,
+  field: "key" | "id",
+  id: string,
+): KeysFileError {
+  const what = field === "key" ? "the same key" : `id "${id}"`;
+  return new KeysFileError(`${fileName}: entry ${index}: ${what} appears earlier in the file`);
 }
 
 /**

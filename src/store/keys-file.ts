@@ -5,10 +5,10 @@ import type { KeyData } from "../core/key-record.ts";
 import { replaceFile, TEMP_FILE_SUFFIX } from "./file-replacer.ts";
 import type { KeyCipher } from "./key-cipher.ts";
 import {
-  duplicateMessage,
   encodeEntryLine,
   KeysFileDecoder,
   KeysFileError,
+  repeatedEntryError,
 } from "./keys-file-codec.ts";
 
 // Each chunk is written before the next is encoded, and the event loop turns
@@ -125,7 +125,7 @@ function handOver(onKey: (key: KeyData) => void, key: KeyData, path: string, ind
     onKey(key);
   } catch (error) {
     if (!(error instanceof DuplicateKeyError)) throw error;
-    throw new KeysFileError(`${path}: entry ${index}: ${duplicateMessage(error.field, key.id)}`);
+    throw repeatedEntryError(path, index, error.field, key.id);
   }
 }
 
