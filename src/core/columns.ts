@@ -68,6 +68,17 @@ export class NumberRecords {
     this.#uint8.push(new Uint8Array(page));
   }
 
+  /** Copies the record of `fromSlot` in `from` (laid out as this) over the record of `toSlot`. */
+  copyRecord(from: NumberRecords, fromSlot: number, toSlot: number): void {
+    // By int32, not float64: two int32 fields read as one double may look like a NaN, whose bits
+    // a double copy need not keep.
+    const source = from.#int32[fromSlot >>> PAGE_BITS] as Int32Array;
+    const target = this.#int32[toSlot >>> PAGE_BITS] as Int32Array;
+    const start = (fromSlot & PAGE_MASK) << INT32_SHIFT;
+    const at = (toSlot & PAGE_MASK) << INT32_SHIFT;
+    for (let i = 0; i < RECORD_BYTES >> 2; i++) target[at + i] = source[start + i] as number;
+  }
+
   /** The new field's byte offset in every record. */
   #layOut(bytes: number): number {
     const offset = Math.ceil(this.#bytesLaidOut / bytes) * bytes;
@@ -158,6 +169,15 @@ export class ValueRecords {
 
   addPage(): void {
     this.#pages.push(new Array<unknown>(PAGE_SIZE * VALUES_PER_RECORD).fill(undefined));
+  }
+
+  /** Copies the references of `fromSlot` in `from` over those of `toSlot`. */
+  copyRecord(from: ValueRecords, fromSlot: number, toSlot: number): void {
+    const source = from.#pages[fromSlot >>> PAGE_BITS] as unknown[];
+    const target = this.#pages[toSlot >>> PAGE_BITS] as unknown[];
+    const start = (fromSlot & PAGE_MASK) << VALUE_SHIFT;
+    const at = (toSlot & PAGE_MASK) << VALUE_SHIFT;
+    for (let i = 0; i < VALUES_PER_RECORD; i++) target[at + i] = source[start + i];
   }
 }
 

@@ -309,7 +309,7 @@ export class KeyPool {
 
   /** This pool's keys as they are now, kept so until the next snapshot is opened or this one closed. */
   openSnapshot(): PoolSnapshot {
-    this.#snapshot = new PoolSnapshot(this.#keys.slotsInOrder(), (slot) => this.#read(slot));
+    this.#snapshot = new PoolSnapshot(this.#keys, this.name);
     return this.#snapshot;
   }
 

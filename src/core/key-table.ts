@@ -124,13 +124,29 @@ export class KeyTable {
     return slot;
   }
 
+  /**
+   * A slot of this table holding a copy of the key in `slot` of `source`. The
+   * copy is outside the insertion order: it is read by its slot, never listed.
+   */
+  copyFrom(source: KeyTable, slot: number): number {
+    const copy = this.#free.pop() ?? this.#next();
+    this.#numbers.copyRecord(source.#numbers, slot, copy);
+    this.#values.copyRecord(source.#values, slot, copy);
+    return copy;
+  }
+
   /** Frees the slot for a later key, letting go of its strings. */
   delete(slot: number): void {
+    this.#order.unlink(slot);
+    this.dropCopy(slot);
+  }
+
+  /** Frees a slot `copyFrom` filled (one outside the insertion order). */
+  dropCopy(slot: number): void {
     this.id.set(slot, undefined);
     this.secret.set(slot, undefined);
     this.limits.set(slot, undefined);
     this.outcomes.set(slot, undefined);
-    this.#order.unlink(slot);
     this.#free.push(slot);
   }
 

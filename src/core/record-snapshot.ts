@@ -1,4 +1,11 @@
 import type { KeyData } from "./key-record.ts";
+import { KeyTable } from "./key-table.ts";
+
+// A slot's state in the snapshot: one of these, or the slot of its copy (>= 0).
+/** Read already, or not in the snapshot (added since opening): never copied. */
+const DONE = -2;
+/** Yet to be read, unchanged since opening: read from the pool's table. */
+const UNREAD = -1;
 
 /**
  * One pool's keys as they were at one moment, kept by copy-on-write: opening
@@ -7,71 +14,84 @@ import type { KeyData } from "./key-record.ts";
  * it a chunk at a time across many turns and still writes one consistent
  * picture; copying all 100,000 keys up front held the event loop for 10-30 ms
  * and left that much garbage for a full GC. Keys already read, and keys added
- * since opening, are not copied, and a copy is dropped once read: under load
- * at 100,000 keys a save copies 15,000-34,000 keys, and copies that lived
- * until the file was synced took their share of the peak (bench/README.md).
+ * since opening, are not copied, and a copy is dropped once read.
+ *
+ * Copies are records in a key table of the snapshot's own, not objects: under
+ * load at 100,000 keys a save copies 15,000-34,000 keys, and as objects they
+ * outlived several scavenges each, so young-generation GC copied and promoted
+ * them and a save ended in full GCs (bench/README.md).
  */
 export class PoolSnapshot {
+  readonly #table: KeyTable;
+  readonly #pool: string;
   #slots: Int32Array;
-  readonly #read: (slot: number) => KeyData;
-  /** One bit per slot still to be read. */
-  #unread: Uint32Array;
-  #before: Map<number, KeyData> | null = new Map();
+  /** Per slot: DONE, UNREAD, or the slot of its copy in #copies. */
+  #state: Int32Array;
+  #copies: KeyTable | null = null;
+  #copied = 0;
+  #closed = false;
 
-  constructor(slots: Int32Array, read: (slot: number) => KeyData) {
-    this.#slots = slots;
-    this.#read = read;
+  constructor(table: KeyTable, pool: string) {
+    this.#table = table;
+    this.#pool = pool;
+    this.#slots = table.slotsInOrder();
     let highest = -1;
-    for (const slot of slots) highest = Math.max(highest, slot);
-    this.#unread = new Uint32Array((highest >> 5) + 1);
-    for (const slot of slots) this.#mark(slot, true);
+    for (const slot of this.#slots) highest = Math.max(highest, slot);
+    this.#state = new Int32Array(highest + 1).fill(DONE);
+    for (const slot of this.#slots) this.#state[slot] = UNREAD;
   }
 
   get size(): number {
     return this.#slots.length;
   }
 
+  /** How many keys it has had to copy so far. */
+  get copied(): number {
+    return this.#copied;
+  }
+
   /** Called before the key in `slot` changes or goes: keeps its present state if the snapshot needs it. */
   preserve(slot: number): void {
-    if (this.#before === null || !this.#isUnread(slot) || this.#before.has(slot)) return;
-    this.#before.set(slot, this.#read(slot));
+    // Bounds first: a typed array read past its end is V8's slow path, and a dispense calls this
+    // with every slot whether or not a save is running (it cost /next a third of its throughput).
+    if (slot >= this.#state.length || this.#state[slot] !== UNREAD) return;
+    this.#copies ??= new KeyTable();
+    this.#state[slot] = this.#copies.copyFrom(this.#table, slot);
+    this.#copied++;
   }
 
   /** Reads each key once, in order. */
   *keys(): Generator<KeyData> {
     // Checked before the loop as well: a closed snapshot's slot list is empty, and must not
     // read as a pool without keys (a save would write an empty file).
-    this.#copies();
+    this.#checkOpen();
     for (const slot of this.#slots) {
-      const before = this.#copies();
-      const key = before.get(slot) ?? this.#read(slot);
-      before.delete(slot);
-      this.#mark(slot, false);
-      yield key;
+      this.#checkOpen();
+      yield this.#take(slot);
     }
   }
 
-  // The pool keeps its last snapshot until it opens the next (at 100,000 keys the slot list is
-  // 400 KB), so closing lets go of what only reading needed.
+  // The pool keeps its last snapshot until it opens the next (at 100,000 keys the slot list and
+  // the states are 400 KB each), so closing lets go of what only reading needed.
   close(): void {
-    this.#before = null;
+    this.#closed = true;
+    this.#copies = null;
     this.#slots = new Int32Array(0);
-    this.#unread = new Uint32Array(0);
+    this.#state = new Int32Array(0);
   }
 
-  #copies(): Map<number, KeyData> {
-    if (this.#before === null) throw new Error("the snapshot is closed");
-    return this.#before;
+  #take(slot: number): KeyData {
+    const copy = this.#state[slot] as number;
+    this.#state[slot] = DONE;
+    if (copy === UNREAD) return this.#table.read(slot, this.#pool);
+    const copies = this.#copies as KeyTable;
+    const key = copies.read(copy, this.#pool);
+    copies.dropCopy(copy);
+    return key;
   }
 
-  #isUnread(slot: number): boolean {
-    return ((this.#unread[slot >> 5] ?? 0) & (1 << (slot & 31))) !== 0;
-  }
-
-  #mark(slot: number, unread: boolean): void {
-    const word = this.#unread[slot >> 5] ?? 0;
-    const bit = 1 << (slot & 31);
-    this.#unread[slot >> 5] = unread ? word | bit : word & ~bit;
+  #checkOpen(): void {
+    if (this.#closed) throw new Error("the snapshot is closed");
   }
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { type KeyData, newKeyData } from "../../src/core/key-record.ts";
+import { KeyTable } from "../../src/core/key-table.ts";
 import { poolSettings } from "../../src/core/limits.ts";
 import type { Outcome } from "../../src/core/outcome-rules.ts";
 import { PoolSet } from "../../src/core/pool-set.ts";
@@ -156,29 +157,30 @@ describe("a snapshot of every key, read while the pools change", () => {
     assert.equal(snapshot.size, 0);
   });
 
-  it("copies only keys it has yet to read", () => {
-    const copied: number[] = [];
-    const key = (slot: number) => newKeyData(`k${slot}`, new Secret(`sk-copy-${slot}-key`), T0);
-    // Slots 0-9 in the snapshot; 10 and 11 are keys added after it was opened.
-    const snapshot = new PoolSnapshot(
-      Int32Array.from({ length: 10 }, (_, i) => 9 - i),
-      (slot) => {
-        copied.push(slot);
-        return key(slot);
-      },
-    );
+  it("copies only keys it has yet to read, and reads those from their copies", () => {
+    const table = new KeyTable();
+    const add = (n: number) =>
+      table.add(newKeyData(`k${n}`, new Secret(`sk-copy-${n}-key`), T0), n);
+    for (let n = 0; n < 10; n++) add(n);
+    const snapshot = new PoolSnapshot(table, "default");
+    add(10);
+    add(11);
     const keys = snapshot.keys();
-    for (let i = 0; i < 4; i++) keys.next(); // reads slots 9, 8, 7, 6
-    copied.length = 0;
-    for (const slot of [9, 6, 5, 0, 0, 10, 11, 40]) snapshot.preserve(slot);
-    assert.deepEqual(copied, [5, 0]);
-    copied.length = 0;
-    assert.deepEqual(
-      [...keys].map((k) => k.id),
-      ["k5", "k4", "k3", "k2", "k1", "k0"],
+    for (let i = 0; i < 4; i++) keys.next(); // reads slots 0-3
+    for (const slot of [0, 3, 4, 9, 9, 10, 11, 40]) snapshot.preserve(slot);
+    assert.equal(
+      snapshot.copied,
+      2,
+      "only 4 and 9: read, repeated, added later or unknown are not",
     );
-    assert.deepEqual(copied, [4, 3, 2, 1], "5 and 0 come from their copies");
-    snapshot.preserve(3);
-    assert.deepEqual(copied, [4, 3, 2, 1], "nothing is copied once everything is read");
+    for (const slot of [4, 9]) table.dayCount.set(slot, 99);
+    table.delete(9);
+    const rest = [...keys];
+    assert.deepEqual(
+      rest.map((key) => [key.id, key.dayCount]),
+      ["k4", "k5", "k6", "k7", "k8", "k9"].map((id) => [id, 0]),
+    );
+    snapshot.preserve(5);
+    assert.equal(snapshot.copied, 2, "nothing is copied once everything is read");
   });
 });
