@@ -138,11 +138,14 @@ export class KeyTable {
   /** Frees the slot for a later key, letting go of its strings. */
   delete(slot: number): void {
     this.#order.unlink(slot);
-    this.dropCopy(slot);
+    this.release(slot);
   }
 
-  /** Frees a slot `copyFrom` filled (one outside the insertion order). */
-  dropCopy(slot: number): void {
+  /**
+   * Frees a slot outside the insertion order (a copy `copyFrom` made, or a key
+   * `delete` has unlinked) for a later key, letting go of its strings.
+   */
+  release(slot: number): void {
     this.id.set(slot, undefined);
     this.secret.set(slot, undefined);
     this.limits.set(slot, undefined);

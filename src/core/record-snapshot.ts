@@ -86,7 +86,7 @@ export class PoolSnapshot {
     if (copy === UNREAD) return this.#table.read(slot, this.#pool);
     const copies = this.#copies as KeyTable;
     const key = copies.read(copy, this.#pool);
-    copies.dropCopy(copy);
+    copies.release(copy);
     return key;
   }
 
