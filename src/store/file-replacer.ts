@@ -30,7 +30,7 @@ export async function replaceFile(
     // chmod after open: open's mode is narrowed by the umask, the old file's mode is not.
     await file.chmod(previous ? previous.mode & 0o7777 : modeIfNew);
     if (previous && process.getuid?.() === 0) await file.chown(previous.uid, previous.gid);
-    for await (const chunk of chunks) await file.write(chunk);
+    for await (const chunk of chunks) await writeAll(file, chunk);
     await file.sync();
     await file.close();
     file = undefined;
@@ -41,6 +41,17 @@ export async function replaceFile(
     throw error;
   }
   await syncDirectory(dirname(target));
+}
+
+// One write(2) may write less than it was given, when the disk fills up or the
+// file reaches the size limit (RLIMIT_FSIZE); only the next write says why. A
+// short last write, unnoticed, would be synced and renamed over a whole file.
+async function writeAll(file: FileHandle, chunk: string): Promise<void> {
+  let bytes = Buffer.from(chunk);
+  while (bytes.byteLength > 0) {
+    const { bytesWritten } = await file.write(bytes);
+    bytes = bytes.subarray(bytesWritten);
+  }
 }
 
 // Best effort: the new file is in place by now, and a rejection here would make
