@@ -19,9 +19,10 @@ import type { KeyCipher } from "./key-cipher.ts";
  * plus fields of ours that are required never: `id` (written always), and
  * `usage.minute_window` / `usage.day_window` (the UTC minute and day the two
  * counters belong to; written only where they are not those of `last_used`,
- * which is what a file without them means). The fields of pools and outcome reports (`pool`,
- * `limits`, `expires_at`, `rest_until`, …) are written only when they differ
- * from their defaults, so a plain key's entry stays the seed's shape.
+ * which is what a file without them means). The fields of pools and outcome
+ * reports (`pool`, `limits`, `expires_at`, `rest_until`, …) are written only
+ * when they differ from their defaults, so a plain key's entry stays the
+ * seed's shape.
  * With an encryption key, `key_encrypted` (see KeyCipher) takes the place of
  * `key`, and a file holds only one kind of entry.
  * This file is the one place that maps it to `KeyData`.
