@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createLogger } from "../../src/logger.ts";
 import { LogCapture } from "../helpers/log-capture.ts";
 import { makeTempDir, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { useTmpfs } from "../helpers/tmpfs.ts";
 
 const FAILED = /saving keys failed/;
 const RESUMED = /saving keys works again/;
@@ -64,27 +65,19 @@ async function assertResumes(server: TestServer, log: LogCapture) {
 }
 
 describe("when the disk fails", () => {
-  let mountPoint: string;
-  before(async () => {
-    mountPoint = await makeTempDir();
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint]);
-  });
-  after(async () => {
-    execFileSync("umount", [mountPoint]);
-    await rm(mountPoint, { recursive: true, force: true });
-  });
+  const disk = useTmpfs("256k");
 
   it("read-only: serves, refuses changes with 503, keeps the file, logs once, resumes by itself", async () => {
-    const dir = join(mountPoint, "ro");
+    const dir = join(disk.path, "ro");
     execFileSync("mkdir", [dir]);
     const log = new LogCapture();
     const server = await serverIn(dir, log);
     try {
-      execFileSync("mount", ["-o", "remount,ro", mountPoint]);
+      execFileSync("mount", ["-o", "remount,ro", disk.path]);
       try {
         await assertRefusesChanges(server, log, "EROFS");
       } finally {
-        execFileSync("mount", ["-o", "remount,rw", mountPoint]);
+        execFileSync("mount", ["-o", "remount,rw", disk.path]);
       }
       await assertResumes(server, log);
     } finally {
@@ -93,11 +86,11 @@ describe("when the disk fails", () => {
   });
 
   it("full: serves, refuses changes with 503, keeps the file, logs once, resumes by itself", async () => {
-    const dir = join(mountPoint, "full");
+    const dir = join(disk.path, "full");
     execFileSync("mkdir", [dir]);
     const log = new LogCapture();
     const server = await serverIn(dir, log);
-    const filler = join(mountPoint, "filler");
+    const filler = join(disk.path, "filler");
     try {
       // dd stops with an error when the tmpfs is full, which is the point.
       try {

@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import {
-  chmod,
-  chown,
-  lstat,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, chown, lstat, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { replaceFile, TEMP_FILE_SUFFIX } from "../../src/store/file-replacer.ts";
 import { makeTempDir } from "../helpers/test-server.ts";
+import { useTmpfs } from "../helpers/tmpfs.ts";
 
 async function tempFilesIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => TEMP_FILE_SUFFIX.test(name));
@@ -97,26 +87,17 @@ describe("replaceFile", () => {
   });
 });
 
-// Like the disk-fault tests, this one mounts a tmpfs, so it needs root, as the suite runs in CI.
 describe("replaceFile on a disk that fills up during a write", () => {
-  let mountPoint: string;
-  before(async () => {
-    mountPoint = await makeTempDir();
-    // 16 pages of 4 KB: the old file takes one, and the new file's second chunk finds room for
-    // only part of itself, so write(2) writes less than it was given instead of failing.
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint]);
-  });
-  after(async () => {
-    execFileSync("umount", [mountPoint]);
-    await rm(mountPoint, { recursive: true, force: true });
-  });
+  // 16 pages of 4 KB: the old file takes one, and the new file's second chunk finds room for
+  // only part of itself, so write(2) writes less than it was given instead of failing.
+  const disk = useTmpfs("64k");
 
   it("fails on a short write and keeps the old file, rather than renaming a cut-off file", async () => {
-    const path = join(mountPoint, "keys.json");
+    const path = join(disk.path, "keys.json");
     await writeFile(path, "old");
     const chunks = ["a".repeat(40_000), "b".repeat(40_000)];
     await assert.rejects(replaceFile(path, chunks, 0o600), { code: "ENOSPC" });
     assert.equal(await readFile(path, "utf8"), "old");
-    assert.deepEqual(await tempFilesIn(mountPoint), []);
+    assert.deepEqual(await tempFilesIn(disk.path), []);
   });
 });
