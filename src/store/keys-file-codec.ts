@@ -389,9 +389,7 @@ function toKeyData(
   now: number,
   newId: () => string,
 ): KeyData {
-  // A seed file has no windows: its counters were last touched when the key was
-  // last used, so they belong to that minute and day (and to none if never used).
-  const counted = entry.last_used ?? Number.NEGATIVE_INFINITY;
+  const counted = countedAt(entry.last_used);
   return {
     id: entry.id ?? newId(),
     secret: secret ?? new Secret(entry.key),
@@ -419,6 +417,16 @@ function toKeyData(
       error: ext.outcomes?.error ?? 0,
     },
   };
+}
+
+/**
+ * When a key's counters were last counted, as far as the file says without
+ * windows (the seed's files never have them): when it was last used, so they
+ * belong to that minute and day, and to none if it was never used. The decoder
+ * reads a missing window so, and the encoder leaves out a window that says so.
+ */
+function countedAt(lastUsed: number | null): number {
+  return lastUsed ?? Number.NEGATIVE_INFINITY;
 }
 
 function windowOf(at: number, window: (ms: number) => number): number {
@@ -455,16 +463,20 @@ export function encodeEntryLine(key: KeyData, cipher: KeyCipher | null): string 
  * 3-10 of four processes each).
  */
 function encodeWindows(key: KeyData): string {
-  const counted = key.lastUsed ?? Number.NEGATIVE_INFINITY;
-  const minute =
-    key.minuteWindow === windowOf(counted, minuteOf)
-      ? ""
-      : `,"minute_window":"${isoTime(Math.max(0, minuteStart(key.minuteWindow)))}"`;
-  const day =
-    key.dayWindow === windowOf(counted, dayOf)
-      ? ""
-      : `,"day_window":"${isoTime(Math.max(0, dayStart(key.dayWindow)))}"`;
-  return minute + day;
+  const counted = countedAt(key.lastUsed);
+  return (
+    windowField("minute_window", key.minuteWindow, windowOf(counted, minuteOf), minuteStart) +
+    windowField("day_window", key.dayWindow, windowOf(counted, dayOf), dayStart)
+  );
+}
+
+function windowField(
+  name: string,
+  window: number,
+  implied: number,
+  start: (window: number) => number,
+): string {
+  return window === implied ? "" : `,"${name}":"${isoTime(Math.max(0, start(window)))}"`;
 }
 
 // As JSON.stringify writes a number: NaN and the infinities become null.
