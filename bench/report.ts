@@ -1,4 +1,5 @@
 import type { LoadResult } from "./load.ts";
+import type { SymbolShare } from "./perf-symbols.ts";
 
 /** One measured run of one server. Times in milliseconds, memory in bytes. */
 export interface RunRecord {
@@ -20,6 +21,8 @@ export interface RunRecord {
   readonly loadAverage: number;
   /** How many times keys.json was replaced during the measured load (null: no file). */
   readonly saves: number | null;
+  /** With `--perf`: the server's CPU during the measured load by function, costliest first. */
+  readonly symbols?: readonly SymbolShare[];
 }
 
 export interface RowSpec {

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { NODE_FLAGS } from "../scripts/node-flags.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
+import { formatSymbols, PERF_NODE_FLAGS, sampling, symbolShares } from "./perf-symbols.ts";
 import {
   formatTable,
   formatTargets,
@@ -118,6 +119,8 @@ const USAGE = `npm run bench -- [options]
                        binary's, ${NODE_FLAGS.join(" ")}; --node-flags= for none)
   --dist               run our server as built (scripts/build.ts into a temp dir), not from src/
   --cpu-prof <dir>     write a V8 CPU profile of every server process into <dir>
+  --perf <dir>         sample every server's measured load with Linux perf into <dir> and print
+                       each row's costliest functions in us a request (needs perf installed)
   --json               print the figures as JSON instead of the table
   --out <path>         also write the JSON to <path>`;
 
@@ -133,6 +136,7 @@ const { values: flags } = parseArgs({
     dist: { type: "boolean", default: false },
     "node-flags": { type: "string" },
     "cpu-prof": { type: "string" },
+    perf: { type: "string" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
     help: { type: "boolean", default: false },
@@ -162,6 +166,7 @@ const rounds = number(flags.rounds, "BENCH_ROUNDS", flags.quick ? 2 : 3);
 const only = flags.only?.split(",");
 const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS.filter((r) => !r.optional);
 const profileDir = flags["cpu-prof"];
+const perfDir = flags.perf;
 const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? NODE_FLAGS;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -180,6 +185,7 @@ try {
     seeds.set(size, path);
   }
   if (profileDir) await mkdir(profileDir, { recursive: true });
+  if (perfDir) await mkdir(perfDir, { recursive: true });
 
   const runs = new Map<string, RunRecord[]>();
   for (let round = 1; round <= rounds; round++) {
@@ -227,6 +233,7 @@ try {
         "\n\n" +
         `${formatTable(summary)}\n\n${formatTargets(targets)}\n`,
     );
+    if (perfDir) process.stdout.write(`\n${formatSymbols(summary)}\n`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -249,11 +256,14 @@ async function measure(
         `--cpu-prof-name=${row.id}-${round}.cpuprofile`,
       ]
     : [];
+  if (perfDir) profile.push(...PERF_NODE_FLAGS);
   const nodeArgs = row.entry === "cli" ? [...nodeFlags, ...profile] : profile;
   const entry = row.entry === "cli" ? paths.cli : here(`./servers/${row.entry}.ts`);
   const server = await startServerProcess(nodeArgs, paths.probe, entry, (port) =>
     argsOf(row, port, keysFile),
   );
+  const perfFile = perfDir ? join(perfDir, `${row.id}-${round}.data`) : null;
+  let record: RunRecord;
   try {
     const ready = (await server.report()).memory;
     await runLoad(server.url + row.path, { ...load, seconds: warmup });
@@ -261,10 +271,11 @@ async function measure(
     // Ends the warm-up's window: the next report covers the measured load alone.
     await server.report();
     const saves = keysFile && row.entry === "cli" ? countReplacements(keysFile) : null;
-    const result = await runLoad(server.url + row.path, load);
+    const measured = () => runLoad(server.url + row.path, load);
+    const result = perfFile ? await sampling(server.pid, perfFile, measured) : await measured();
     const saveCount = saves ? await saves.stop() : null;
     const { window, memory: after } = await server.report();
-    return {
+    record = {
       round,
       load: result,
       startMs: server.startMs,
@@ -282,6 +293,7 @@ async function measure(
     await server.stop();
     if (keysFile) await rm(keysFile, { force: true });
   }
+  return perfFile ? { ...record, symbols: await symbolShares(perfFile, server.pid) } : record;
 }
 
 /** Builds what ships into the temp dir, as `npm run build` would, and returns its CLI. */

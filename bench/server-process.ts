@@ -16,6 +16,7 @@ const probeReportFile = (dir: string, seq: number) => join(dir, `report-${seq}.j
 /** A server under test, alone in its own process, with the probe preloaded. */
 export interface ServerProcess {
   readonly url: string;
+  readonly pid: number;
   /** From spawn to the first 200 from GET /next, in milliseconds. */
   readonly startMs: number;
   /** The server's memory now and its figures since the previous report (see probe.ts). */
@@ -48,6 +49,7 @@ export async function startServerProcess(
   let asked = 0;
   return {
     url,
+    pid: child.pid as number,
     startMs,
     report() {
       child.kill(PROBE_SIGNAL);
