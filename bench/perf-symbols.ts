@@ -14,7 +14,13 @@ export interface SymbolShare {
   readonly share: number;
 }
 
-export const PERF_NODE_FLAGS = ["--perf-basic-prof"];
+/**
+ * Node flags for a server perf will sample. `--perf-basic-prof` also turns on V8's log, written
+ * by default into the working directory as isolate-*-v8.log: `logfile` keeps it elsewhere.
+ */
+export function perfNodeFlags(logfile: string): string[] {
+  return ["--perf-basic-prof", `--logfile=${logfile}`, "--no-logfile-per-isolate"];
+}
 // Enough to name everything over a tenth of a microsecond at our rows' 20-50 us a request.
 const KEPT = 60;
 

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { NODE_FLAGS } from "../scripts/node-flags.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
-import { formatSymbols, PERF_NODE_FLAGS, sampling, symbolShares } from "./perf-symbols.ts";
+import { formatSymbols, perfNodeFlags, sampling, symbolShares } from "./perf-symbols.ts";
 import {
   formatTable,
   formatTargets,
@@ -256,7 +256,7 @@ async function measure(
         `--cpu-prof-name=${row.id}-${round}.cpuprofile`,
       ]
     : [];
-  if (perfDir) profile.push(...PERF_NODE_FLAGS);
+  if (perfDir) profile.push(...perfNodeFlags(join(dir, `${row.id}-${round}.v8.log`)));
   const nodeArgs = row.entry === "cli" ? [...nodeFlags, ...profile] : profile;
   const entry = row.entry === "cli" ? paths.cli : here(`./servers/${row.entry}.ts`);
   const server = await startServerProcess(nodeArgs, paths.probe, entry, (port) =>
