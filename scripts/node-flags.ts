@@ -3,7 +3,7 @@
  * single executable (its SEA `execArgv`, and so the Docker image) and the
  * benchmark's rows for our server.
  *
- * --max-semi-space-size=8: on a machine with this much memory V8 lets the
+ * --max-semi-space-size=4: on a machine with this much memory V8 lets the
  * young generation grow to 2 x 64 MB, and keeps it while the process is busy.
  * Loading 100,000 keys makes it grow (almost everything allocated then
  * survives), and under load it stays grown. With an object per key, a cap of
@@ -16,7 +16,16 @@
  * pathology bench/README describes; from src/ 170-218 against 190-211). The
  * cost: GC pauses took 2.0-2.3% of the time at 100,000 keys against 1.4-1.6%,
  * and 3.3-3.5% against 1.2-2.3% while saving every second; CPU per request
- * differed by less than the noise between launches. A cap of 4 measured
- * 126-128 MB once loaded but 140-145 in two launches of six.
+ * differed by less than the noise between launches.
+ * 4 since 2026-11-24 (night), for the peak under load. Built, 100,000 keys,
+ * two bench runs of each, alternated (3 rounds): peak RSS 143-147 MB in 6 of
+ * 6 launches against 150-173 with 8, saving every second 146-158 against
+ * 157-253 (8's two highest look like the pretenuring outlier bench/README
+ * describes, and cost 53-60 us of CPU a request); once loaded 125-131 against
+ * 130-137. The cost: GC pauses took
+ * 2.7-3.1% of the time against 1.7-2.1, and 5.0-6.4% against 2.9-3.7 saving
+ * every second. CPU a request, two servers at once loaded in turn (2 s
+ * windows, 12 each, then the servers' places swapped to cancel the order's
+ * own effect): +1.5% at 100,000 keys and -2.5% at 10 keys, inside the noise.
  */
-export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
