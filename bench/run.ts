@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { NODE_FLAGS } from "../scripts/node-flags.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
-import { formatSymbols, perfNodeFlags, sampling, symbolShares } from "./perf-symbols.ts";
+import { checkPerf, formatSymbols, perfNodeFlags, sampling, symbolShares } from "./perf-symbols.ts";
 import {
   formatTable,
   formatTargets,
@@ -167,6 +167,7 @@ const only = flags.only?.split(",");
 const rows = only ? ROWS.filter((row) => only.includes(row.id)) : ROWS.filter((r) => !r.optional);
 const profileDir = flags["cpu-prof"];
 const perfDir = flags.perf;
+if (perfDir) checkPerf();
 const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? NODE_FLAGS;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
