@@ -22,9 +22,8 @@
  * 6 launches against 150-173 with 8, saving every second 146-158 against
  * 157-253 (8's two highest look like the pretenuring outlier bench/README
  * describes, and cost 53-60 us of CPU a request); once loaded 125-131 against
- * 130-137. The cost: GC pauses took
- * 2.7-3.1% of the time against 1.7-2.1, and 5.0-6.4% against 2.9-3.7 saving
- * every second. CPU a request, two servers at once loaded in turn (2 s
+ * 130-137. The cost: GC pauses took 2.7-3.1% of the time against 1.7-2.1, and
+ * 5.0-6.4% against 2.9-3.7 saving every second. CPU a request, two servers at once loaded in turn (2 s
  * windows, 12 each, then the servers' places swapped to cancel the order's
  * own effect): +1.5% at 100,000 keys and -2.5% at 10 keys, inside the noise.
  * Saving every second, p99 rose: 7.1-10.4 ms in three runs against 5.9-7.8
