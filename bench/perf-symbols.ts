@@ -90,10 +90,14 @@ function mergeShares(shares: readonly SymbolShare[]): SymbolShare[] {
   return [...merged].map(([name, share]) => ({ name, share })).sort((a, b) => b.share - a.share);
 }
 
+/** A measured run, as far as these figures need it (report.ts's RunRecord is one). */
+export interface SampledRun {
+  readonly symbols?: readonly SymbolShare[];
+  readonly cpuUsPerRequest: number;
+}
+
 /** Microseconds a request by function: each run's shares times its CPU a request, averaged over runs. */
-export function usPerRequest(
-  runs: readonly { readonly symbols?: readonly SymbolShare[]; readonly cpuUsPerRequest: number }[],
-): Map<string, number> {
+export function usPerRequest(runs: readonly SampledRun[]): Map<string, number> {
   const sampled = runs.filter((run) => run.symbols !== undefined);
   const costs = new Map<string, number>();
   for (const run of sampled) {
@@ -110,37 +114,34 @@ export function formatSymbols(
   rows: readonly {
     readonly id: string;
     readonly label: string;
-    readonly runs: readonly {
-      readonly symbols?: readonly SymbolShare[];
-      readonly cpuUsPerRequest: number;
-    }[];
+    readonly runs: readonly SampledRun[];
   }[],
   top = 10,
 ): string {
   const costs = new Map(rows.map((row) => [row.id, usPerRequest(row.runs)]));
   const lines = ["Where a request's CPU went (perf; us a request, mean over runs):"];
   for (const row of rows) {
-    const sorted = [...(costs.get(row.id) ?? [])].sort((a, b) => b[1] - a[1]).slice(0, top);
-    lines.push(
-      `  ${row.label}`,
-      ...sorted.map(([name, us]) => `    ${us.toFixed(2).padStart(7)}  ${name}`),
-    );
+    const sorted = [...(costs.get(row.id) ?? [])].sort((a, b) => b[1] - a[1]);
+    lines.push(`  ${row.label}`, ...sorted.slice(0, top).map(([name, us]) => costLine(name, us)));
   }
   for (const row of rows.filter((r) => r.id.endsWith("-random"))) {
     const base = costs.get(row.id.slice(0, -"-random".length));
     const random = costs.get(row.id);
     if (!base || !random) continue;
-    const names = new Set([...base.keys(), ...random.keys()]);
-    const differences = [...names]
-      .map((name) => [name, (random.get(name) ?? 0) - (base.get(name) ?? 0)] as const)
-      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
-      .slice(0, top);
+    const differences = difference(random, base).slice(0, top);
     lines.push(`  ${row.label}, beyond the same pool in order`);
-    lines.push(
-      ...differences.map(
-        ([name, us]) => `    ${`${us >= 0 ? "+" : ""}${us.toFixed(2)}`.padStart(7)}  ${name}`,
-      ),
-    );
+    lines.push(...differences.map(([name, us]) => costLine(name, us, us >= 0 ? "+" : "")));
   }
   return lines.join("\n");
+}
+
+/** `a` minus `b` by function, largest first either way. */
+function difference(a: Map<string, number>, b: Map<string, number>): [string, number][] {
+  return [...new Set([...b.keys(), ...a.keys()])]
+    .map((name): [string, number] => [name, (a.get(name) ?? 0) - (b.get(name) ?? 0)])
+    .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]));
+}
+
+function costLine(name: string, us: number, sign = ""): string {
+  return `    ${`${sign}${us.toFixed(2)}`.padStart(7)}  ${name}`;
 }
