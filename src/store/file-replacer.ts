@@ -3,7 +3,7 @@ import { type FileHandle, open, realpath, rename, rm, stat } from "node:fs/promi
 import { dirname } from "node:path";
 
 /**
- * Replaces the file at `path` with `chunks`, written one by one as they come:
+ * Replaces the file at `path` with `chunks`, each written whole before the next is asked for:
  * into `<file>.<uint32>` in the same directory, fsynced, then renamed over the
  * file. A crash leaves either the old file or the new one, and at worst a temp
  * file that matches TEMP_FILE_SUFFIX.
@@ -19,7 +19,7 @@ import { dirname } from "node:path";
  */
 export async function replaceFile(
   path: string,
-  chunks: AsyncIterable<string> | Iterable<string>,
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   modeIfNew: number,
 ): Promise<void> {
   const target = await realpath(path).catch(() => path);
@@ -46,8 +46,8 @@ export async function replaceFile(
 // One write(2) may write less than it was given, when the disk fills up or the
 // file reaches the size limit (RLIMIT_FSIZE); only the next write says why. A
 // short last write, unnoticed, would be synced and renamed over a whole file.
-async function writeAll(file: FileHandle, chunk: string): Promise<void> {
-  let bytes = Buffer.from(chunk);
+async function writeAll(file: FileHandle, chunk: string | Uint8Array): Promise<void> {
+  let bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
   while (bytes.byteLength > 0) {
     const { bytesWritten } = await file.write(bytes);
     bytes = bytes.subarray(bytesWritten);

@@ -1,14 +1,8 @@
 import { ID_PATTERN, keyFormatProblem, POOL_NAME, POOL_NAME_RULE } from "../core/key-format.ts";
-import {
-  DEFAULT_POOL,
-  hasOutcomes,
-  type KeyData,
-  type KeyStatus,
-  MAX_STREAK,
-} from "../core/key-record.ts";
+import { DEFAULT_POOL, type KeyData, type KeyStatus, MAX_STREAK } from "../core/key-record.ts";
 import { parseRfc3339 } from "../core/rfc3339.ts";
 import { Secret } from "../core/secret.ts";
-import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
+import { dayOf, minuteOf } from "../core/windows.ts";
 import * as z from "../validation.ts";
 import { JsonArrayError, JsonArraySplitter, NotAnArrayError } from "./json-array-elements.ts";
 import type { KeyCipher } from "./key-cipher.ts";
@@ -25,7 +19,7 @@ import type { KeyCipher } from "./key-cipher.ts";
  * seed's shape.
  * With an encryption key, `key_encrypted` (see KeyCipher) takes the place of
  * `key`, and a file holds only one kind of entry.
- * This file is the one place that maps it to `KeyData`.
+ * This file maps it to `KeyData`; entry-encoder.ts writes `KeyData` back.
  */
 export type KeysFileEntry = EntryFields & ({ key: string } | { key_encrypted: string });
 
@@ -425,117 +419,12 @@ function toKeyData(
  * belong to that minute and day, and to none if it was never used. The decoder
  * reads a missing window so, and the encoder leaves out a window that says so.
  */
-function countedAt(lastUsed: number | null): number {
+export function countedAt(lastUsed: number | null): number {
   return lastUsed ?? Number.NEGATIVE_INFINITY;
 }
 
-function windowOf(at: number, window: (ms: number) => number): number {
+export function windowOf(at: number, window: (ms: number) => number): number {
   return Number.isFinite(at) ? window(at) : -1;
-}
-
-/**
- * One keys.json entry as a line of JSON, written out directly: a save encodes
- * every key, and building each entry as objects for JSON.stringify was most of
- * a save's CPU time and garbage. Strings still go through JSON.stringify, so
- * any character is escaped exactly as before; the rare extension fields are
- * stringified as they were.
- */
-export function encodeEntryLine(key: KeyData, cipher: KeyCipher | null): string {
-  const secret = cipher
-    ? `"key_encrypted":${JSON.stringify(cipher.seal(key.secret, key.id))}`
-    : `"key":${JSON.stringify(key.secret.reveal())}`;
-  const extension = JSON.stringify(encodeExtension(key));
-  return (
-    `{"id":${JSON.stringify(key.id)},${secret},"status":${JSON.stringify(key.status)},` +
-    `"usage":{"requests_this_minute":${jsonNumber(key.minuteCount)},` +
-    `"requests_this_day":${jsonNumber(key.dayCount)}${encodeWindows(key)}},` +
-    `"last_used":${optionalIsoTime(key.lastUsed)},"created_at":"${isoTime(key.createdAt)}",` +
-    `"deactivated_at":${optionalIsoTime(key.deactivatedAt)}` +
-    `${extension === "{}" ? "" : `,${extension.slice(1, -1)}`}}`
-  );
-}
-
-/**
- * The counters' windows, where the decoder could not tell them from
- * `last_used`: a dispense sets all three at once, so after the first one a key
- * needs neither. Leaving them out made a save of 100,000 used keys a quarter
- * smaller (34.4 -> 26.1 MB) and cheaper (179-198 -> 157-167 ms of CPU, saves
- * 3-10 of four processes each).
- */
-function encodeWindows(key: KeyData): string {
-  const counted = countedAt(key.lastUsed);
-  return (
-    windowField("minute_window", key.minuteWindow, windowOf(counted, minuteOf), minuteStart) +
-    windowField("day_window", key.dayWindow, windowOf(counted, dayOf), dayStart)
-  );
-}
-
-function windowField(
-  name: string,
-  window: number,
-  implied: number,
-  start: (window: number) => number,
-): string {
-  return window === implied ? "" : `,"${name}":"${isoTime(Math.max(0, start(window)))}"`;
-}
-
-// As JSON.stringify writes a number: NaN and the infinities become null.
-function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : "null";
-}
-
-// ISO timestamps hold only digits, '-', ':', '.', 'T' and 'Z': nothing to escape.
-function optionalIsoTime(ms: number | null): string {
-  return ms === null ? "null" : `"${isoTime(ms)}"`;
-}
-
-/** Only what differs from the defaults, so most entries keep the seed's shape. */
-function encodeExtension(key: KeyData): Partial<ExtensionEntry> {
-  const ext: Partial<ExtensionEntry> = {};
-  if (key.pool !== DEFAULT_POOL) ext.pool = key.pool;
-  if (key.limits !== null) ext.limits = key.limits;
-  if (key.expiresAt !== null) ext.expires_at = isoTime(key.expiresAt);
-  if (key.restUntil !== null) ext.rest_until = isoTime(key.restUntil);
-  if (key.backoffLevel > 0) ext.backoff_level = key.backoffLevel;
-  if (key.errorStreak > 0) ext.error_streak = key.errorStreak;
-  if (key.halfOpen) ext.half_open = true;
-  if (key.probeSentAt !== null) ext.probe_sent_at = isoTime(key.probeSentAt);
-  if (hasOutcomes(key.outcomes)) {
-    const { ok, rateLimited, invalid, error } = key.outcomes;
-    ext.outcomes = { ok, rate_limited: rateLimited, invalid, error };
-  }
-  return ext;
-}
-
-const DAY_MS = 86_400_000;
-// Date's range; outside it toISOString throws, and so must we.
-const MAX_DATE_MS = 8.64e15;
-const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"));
-// "2026-11-23T" by day number. A save meets few distinct days; the bound only
-// keeps a pathological file from growing it without end.
-const dayPrefixes = new Map<number, string>();
-const MAX_CACHED_DAYS = 4096;
-
-/**
- * `new Date(ms).toISOString()`, several times faster. A save formats five
- * timestamps per key, and Date's own formatting was most of a save's CPU time
- * on 100,000 keys. The date part still comes from toISOString, once per day;
- * only the time of day is formatted here.
- */
-function isoTime(ms: number): string {
-  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DATE_MS) return new Date(ms).toISOString();
-  const day = Math.floor(ms / DAY_MS);
-  let prefix = dayPrefixes.get(day);
-  if (prefix === undefined) {
-    if (dayPrefixes.size >= MAX_CACHED_DAYS) dayPrefixes.clear();
-    prefix = new Date(day * DAY_MS).toISOString().slice(0, -"00:00:00.000Z".length);
-    dayPrefixes.set(day, prefix);
-  }
-  const inDay = ms - day * DAY_MS;
-  const millis = inDay % 1000;
-  const seconds = Math.floor(inDay / 1000);
-  return `${prefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}.${THREE_DIGITS[millis]}Z`;
 }
 
 /** JSON.parse of `text`, found at byte `offset` of the file; a failure names only where. */

@@ -5,8 +5,9 @@ import fc from "fast-check";
 import type { KeyData } from "../../src/core/key-record.ts";
 import { Secret } from "../../src/core/secret.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../../src/core/windows.ts";
+import { EntryEncoder } from "../../src/store/entry-encoder.ts";
 import { KeyCipher } from "../../src/store/key-cipher.ts";
-import { encodeEntryLine, type KeysFileEntry } from "../../src/store/keys-file-codec.ts";
+import type { KeysFileEntry } from "../../src/store/keys-file-codec.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -84,11 +85,20 @@ const keyData: fc.Arbitrary<KeyData> = fc
     ...(dayFromUse && { dayWindow: lastUsedWindow(key, dayOf) }),
   }));
 
-describe("encodeEntryLine", () => {
-  it("writes exactly what JSON.stringify writes of the entry, for any key", () => {
+// Starts small, so most entries also make it grow.
+const encoder = new EntryEncoder(16);
+
+/** The bytes the encoder writes for `key`, read as UTF-8 text. */
+function encoded(key: KeyData, cipher: KeyCipher | null): string {
+  encoder.entry(key, cipher);
+  return Buffer.from(encoder.take()).toString("utf8");
+}
+
+describe("EntryEncoder", () => {
+  it("writes exactly the UTF-8 bytes of JSON.stringify of the entry, for any key", () => {
     fc.assert(
       fc.property(keyData, (key) => {
-        assert.equal(encodeEntryLine(key, null), JSON.stringify(expectedEntry(key, null)));
+        assert.equal(encoded(key, null), JSON.stringify(expectedEntry(key, null)));
       }),
       { numRuns: 2000 },
     );
@@ -99,9 +109,19 @@ describe("encodeEntryLine", () => {
     fc.assert(
       fc.property(keyData, (key) => {
         // The cipher remembers each key's ciphertext, so both calls see the same one.
-        assert.equal(encodeEntryLine(key, cipher), JSON.stringify(expectedEntry(key, cipher)));
+        assert.equal(encoded(key, cipher), JSON.stringify(expectedEntry(key, cipher)));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("starts over after each take, keeping nothing of the bytes taken", () => {
+    const [first, second] = fc.sample(keyData, { numRuns: 2, seed: 5 }) as [KeyData, KeyData];
+    encoder.ascii("[");
+    encoder.entry(first, null);
+    const firstBytes = Buffer.from(encoder.take()).toString("utf8");
+    assert.equal(firstBytes, `[${JSON.stringify(expectedEntry(first, null))}`);
+    assert.equal(encoder.byteLength, 0);
+    assert.equal(encoded(second, null), JSON.stringify(expectedEntry(second, null)));
   });
 });

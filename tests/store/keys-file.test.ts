@@ -66,21 +66,28 @@ describe("a keys.json written by the seed service", () => {
   });
 });
 
+/**
+ * About 1 MB: entries of uneven length with non-ASCII fields, so entries and
+ * multi-byte characters straddle the ends of reads and writes.
+ */
+function unevenEntries(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `id-${i}`,
+    key: `sk-${String(i).padStart(6, "0")}-${"x".repeat(i % 97)}`,
+    status: i % 3 === 0 ? "Inactive" : "Active",
+    usage: { requests_this_minute: 0, requests_this_day: i % 5 },
+    last_used: null,
+    created_at: "2026-01-01T00:00:00.000Z",
+    deactivated_at: i % 3 === 0 ? "2026-01-15T09:59:00.000Z" : null,
+    note: "ключ 🔑".repeat(i % 7),
+  }));
+}
+
 describe("a keys.json larger than one read", () => {
   it("loads every key whole, however the entries fall across the file's read chunks", async () => {
     const dir = await makeTempDir();
-    // About 1 MB: four reads of 256 KB, entries of uneven length with non-ASCII
-    // pool-free ids, so entries and multi-byte characters straddle chunk ends.
-    const entries = Array.from({ length: 3000 }, (_, i) => ({
-      id: `id-${i}`,
-      key: `sk-${String(i).padStart(6, "0")}-${"x".repeat(i % 97)}`,
-      status: i % 3 === 0 ? "Inactive" : "Active",
-      usage: { requests_this_minute: 0, requests_this_day: i % 5 },
-      last_used: null,
-      created_at: "2026-01-01T00:00:00.000Z",
-      deactivated_at: i % 3 === 0 ? "2026-01-15T09:59:00.000Z" : null,
-      note: "ключ 🔑".repeat(i % 7),
-    }));
+    // Four reads of 256 KB.
+    const entries = unevenEntries(3000);
     await writeFile(join(dir, "keys.json"), JSON.stringify(entries, null, 2));
     const clock = new FakeClock("2026-01-15T10:00:30.000Z");
     const server = await startTestServer({}, { clock: clock.now }, dir);
@@ -94,6 +101,50 @@ describe("a keys.json larger than one read", () => {
       assert.notEqual(found.status, 404, "the last key is found by its string");
     } finally {
       await server.stop();
+    }
+  });
+});
+
+interface SavedEntry {
+  id: string;
+  key: string;
+  last_used: string | null;
+  usage: { requests_this_day: number };
+}
+
+describe("a save larger than one write", () => {
+  it("writes every key whole, though each write reuses the last one's buffer", async () => {
+    const dir = await makeTempDir();
+    const path = join(dir, "keys.json");
+    // The save writes 64 KB at a time: several writes.
+    const entries = unevenEntries(3000);
+    await writeFile(path, JSON.stringify(entries));
+    const clock = new FakeClock("2026-01-15T10:00:30.000Z");
+    const server = await startTestServer({}, { clock: clock.now }, dir);
+    let dispensed: string[];
+    try {
+      dispensed = await Promise.all(
+        Array.from(
+          { length: 20 },
+          async () => (await (await server.request("/next")).json()).api_key,
+        ),
+      );
+    } finally {
+      await server.stop();
+    }
+    const saved: SavedEntry[] = JSON.parse(await readFile(path, "utf8"));
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    assert.deepEqual(
+      saved.map(({ id, key }) => ({ id, key })).sort(byId),
+      entries.map(({ id, key }) => ({ id, key })).sort(byId),
+    );
+    assert.equal(new Set(dispensed).size, 20);
+    const countsBefore = new Map(entries.map((e) => [e.key, e.usage.requests_this_day]));
+    for (const entry of saved) {
+      const used = dispensed.includes(entry.key);
+      assert.equal(entry.last_used, used ? "2026-01-15T10:00:30.000Z" : null);
+      // A key never used counted nothing today: its first dispense counts 1.
+      assert.equal(entry.usage.requests_this_day, used ? 1 : countsBefore.get(entry.key));
     }
   });
 });
