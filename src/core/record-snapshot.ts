@@ -1,11 +1,12 @@
 import type { KeyData } from "./key-record.ts";
 import { KeyTable } from "./key-table.ts";
 
-// A slot's state in the snapshot: one of these, or the slot of its copy (>= 0).
-/** Read already, or not in the snapshot (added since opening): never copied. */
-const DONE = -2;
+// A slot's state in the snapshot: one of these, or COPIED plus the slot of its copy.
+/** Read already, or not in the snapshot (added since opening): never copied. What a new array holds. */
+const DONE = 0;
 /** Yet to be read, unchanged since opening: read from the pool's table. */
-const UNREAD = -1;
+const UNREAD = 1;
+const COPIED = 2;
 
 /**
  * One pool's keys as they were at one moment, kept by copy-on-write: opening
@@ -25,7 +26,7 @@ export class PoolSnapshot {
   readonly #table: KeyTable;
   readonly #pool: string;
   #slots: Int32Array;
-  /** Per slot: DONE, UNREAD, or the slot of its copy in #copies. */
+  /** Per slot: DONE, UNREAD, or COPIED plus the slot of its copy in #copies. */
   #state: Int32Array;
   #copies: KeyTable | null = null;
   #copied = 0;
@@ -35,10 +36,13 @@ export class PoolSnapshot {
     this.#table = table;
     this.#pool = pool;
     this.#slots = table.slotsInOrder();
-    let highest = -1;
-    for (const slot of this.#slots) highest = Math.max(highest, slot);
-    this.#state = new Int32Array(highest + 1).fill(DONE);
-    for (const slot of this.#slots) this.#state[slot] = UNREAD;
+    this.#state = new Int32Array(table.slotLimit);
+    // An index loop: this runs once a save, too seldom to be optimised, and a
+    // for-of over the typed array held the start of a save of 100,000 keys for
+    // 0.8-1.3 ms where this takes 0.1-0.2 ms.
+    const slots = this.#slots;
+    const state = this.#state;
+    for (let i = 0; i < slots.length; i++) state[slots[i] as number] = UNREAD;
   }
 
   get size(): number {
@@ -56,7 +60,7 @@ export class PoolSnapshot {
     // with every slot whether or not a save is running (it cost /next a third of its throughput).
     if (slot >= this.#state.length || this.#state[slot] !== UNREAD) return;
     this.#copies ??= new KeyTable();
-    this.#state[slot] = this.#copies.copyFrom(this.#table, slot);
+    this.#state[slot] = COPIED + this.#copies.copyFrom(this.#table, slot);
     this.#copied++;
   }
 
@@ -71,8 +75,8 @@ export class PoolSnapshot {
     }
   }
 
-  // The pool keeps its last snapshot until it opens the next (at 100,000 keys the slot list and
-  // the states are 400 KB each), so closing lets go of what only reading needed.
+  // The pool keeps its last snapshot until it opens the next (at 100,000 keys the states are
+  // 400 KB; the slot list is the table's), so closing lets go of what only reading needed.
   close(): void {
     this.#closed = true;
     this.#copies = null;
@@ -81,9 +85,10 @@ export class PoolSnapshot {
   }
 
   #take(slot: number): KeyData {
-    const copy = this.#state[slot] as number;
+    const state = this.#state[slot] as number;
     this.#state[slot] = DONE;
-    if (copy === UNREAD) return this.#table.read(slot, this.#pool);
+    if (state === UNREAD) return this.#table.read(slot, this.#pool);
+    const copy = state - COPIED;
     const copies = this.#copies as KeyTable;
     const key = copies.read(copy, this.#pool);
     copies.release(copy);
