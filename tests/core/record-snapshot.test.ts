@@ -162,7 +162,7 @@ describe("a snapshot of every key, read while the pools change", () => {
     const add = (n: number) =>
       table.add(newKeyData(`k${n}`, new Secret(`sk-copy-${n}-key`), T0), n);
     for (let n = 0; n < 10; n++) add(n);
-    const snapshot = new PoolSnapshot(table, "default");
+    const snapshot = new PoolSnapshot(table, "default", new KeyTable());
     add(10);
     add(11);
     const keys = snapshot.keys();
@@ -182,5 +182,31 @@ describe("a snapshot of every key, read while the pools change", () => {
     );
     snapshot.preserve(5);
     assert.equal(snapshot.copied, 2, "nothing is copied once everything is read");
+  });
+
+  it("gives every copy back to the copies table, read or not, for the next snapshot", () => {
+    const table = new KeyTable();
+    for (let n = 0; n < 10; n++)
+      table.add(newKeyData(`k${n}`, new Secret(`sk-reuse-${n}-key`), T0), n);
+    const copies = new KeyTable();
+    const copyAll = (snapshot: PoolSnapshot) => {
+      for (let slot = 0; slot < 10; slot++) snapshot.preserve(slot);
+    };
+    const read = new PoolSnapshot(table, "default", copies);
+    copyAll(read);
+    assert.equal([...read.keys()].length, 10);
+    read.close();
+    const unread = new PoolSnapshot(table, "default", copies);
+    copyAll(unread);
+    unread.close();
+    const next = new PoolSnapshot(table, "default", copies);
+    copyAll(next);
+    assert.equal(next.copied, 10);
+    assert.equal(copies.slotLimit, 10, "ten slots, reused by each snapshot in turn");
+    table.dayCount.set(3, 7);
+    assert.deepEqual(
+      [...next.keys()].map((key) => [key.id, key.dayCount]),
+      Array.from({ length: 10 }, (_, n) => [`k${n}`, 0]),
+    );
   });
 });
