@@ -37,7 +37,7 @@ export class PoolSnapshot {
   #held = 0;
   #closed = false;
 
-  /** `copies` must hold no copy of another snapshot still open. */
+  /** `copies` may be shared: a snapshot gives back only the copies it made. */
   constructor(table: KeyTable, pool: string, copies: KeyTable) {
     this.#table = table;
     this.#pool = pool;

@@ -79,6 +79,7 @@ export class KeysFile {
   // Each chunk shares the encoder's buffer, which replaceFile has written out
   // before it asks for the next one.
   *#encode(keys: Iterable<KeyData>): Generator<Uint8Array> {
+    // A chunk is taken once it reaches CHUNK_BYTES, so its last entry runs past: room for it.
     const out = new EntryEncoder(CHUNK_BYTES * 2);
     let written = 0;
     this.#cipher?.beginSave();
