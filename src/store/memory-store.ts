@@ -16,6 +16,9 @@ import { PersistError } from "./key-store.ts";
 import { errorCode, type KeysFile } from "./keys-file.ts";
 import { SaveQueue } from "./save-queue.ts";
 
+// No pool version is ever negative, so this differs from every version until a save.
+const UNSAVED = -1;
+
 export interface MemoryStoreOptions {
   readonly file: KeysFile;
   readonly settingsOf: (pool: string) => PoolSettings;
@@ -50,8 +53,17 @@ export class MemoryKeyStore implements KeyStore {
   static async open(options: MemoryStoreOptions): Promise<MemoryKeyStore> {
     const now = options.clock();
     const pools = new PoolSet(options.settingsOf, options.configuredPools ?? []);
-    await options.file.load(now, options.newId, (key) => pools.loadKey(key, now));
-    return new MemoryKeyStore(pools, options);
+    let minted = 0;
+    const newId = () => {
+      minted++;
+      return options.newId();
+    };
+    await options.file.load(now, newId, (key) => pools.loadKey(key, now));
+    const store = new MemoryKeyStore(pools, options);
+    // A file without ids (the seed service's) gets them here; until they are on
+    // disk, an id an operator was shown would change with a restart.
+    if (minted > 0) store.#savedVersion = UNSAVED;
+    return store;
   }
 
   acquire(mode: SelectionMode, pool: string): Promise<AcquireResult> {

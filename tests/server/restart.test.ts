@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { watch } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
@@ -55,7 +56,54 @@ describe("restarts", () => {
   });
 });
 
+// The seed service's keys.json: no ids, no windows.
+const SEED_FILE = JSON.stringify([
+  {
+    key: "sk-seed-format-000001",
+    status: "Active",
+    usage: { requests_this_minute: 0, requests_this_day: 0 },
+    last_used: null,
+    created_at: "2026-01-01T00:00:00Z",
+    deactivated_at: null,
+  },
+]);
+
+async function listedIds(url: string): Promise<string[]> {
+  const keys: { id: string }[] = await (await request(url, "/keys")).json();
+  return keys.map((key) => key.id);
+}
+
 describe("the process", () => {
+  it("writes the ids it gave a seed service's keys without waiting for a change or an interval", {
+    timeout: 20_000,
+  }, async (t) => {
+    const dir = await makeTempDir();
+    const file = join(dir, "keys.json");
+    await writeFile(file, SEED_FILE);
+    const watcher = watch(dir);
+    // Rejects when the test times out, so the server below is still killed.
+    const replaced = new Promise<void>((resolve, reject) => {
+      watcher.on("change", (_event, name) => {
+        if (name === "keys.json") resolve();
+      });
+      t.signal.addEventListener("abort", () => reject(t.signal.reason));
+    });
+    const first = await spawnServer(["--keys-file", file, "--save-interval", "3600"]);
+    try {
+      const shown = await listedIds(first.url);
+      await replaced;
+      first.child.kill("SIGKILL");
+      assert.equal(await first.exited, "SIGKILL");
+      const second = await spawnServer(["--keys-file", file]);
+      assert.deepEqual(await listedIds(second.url), shown);
+      second.child.kill("SIGTERM");
+      assert.equal(await second.exited, 0);
+    } finally {
+      first.child.kill("SIGKILL");
+      watcher.close();
+    }
+  });
+
   it("keeps every acknowledged add across kill -9 right after the answer", async () => {
     const dir = await makeTempDir();
     const file = join(dir, "keys.json");
