@@ -89,8 +89,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // Failures are logged by the store, once per episode; the next tick retries.
   const saveTimer = setInterval(() => store.saveIfChanged().catch(() => {}), config.saveIntervalMs);
   saveTimer.unref();
-  // Now rather than one interval later: ids given to a seed service's keys at load.
-  store.saveIfChanged().catch(() => {});
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

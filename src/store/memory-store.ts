@@ -60,9 +60,13 @@ export class MemoryKeyStore implements KeyStore {
     };
     await options.file.load(now, newId, (key) => pools.loadKey(key, now));
     const store = new MemoryKeyStore(pools, options);
-    // A file without ids (the seed service's) gets them here; until they are on
-    // disk, an id an operator was shown would change with a restart.
-    if (minted > 0) store.#savedVersion = UNSAVED;
+    // A file without ids (the seed service's) gets them here. They are written
+    // before anyone can be shown one, so an id never changes with a restart.
+    // A failed write is logged by #save and retried with the next saveIfChanged.
+    if (minted > 0) {
+      store.#savedVersion = UNSAVED;
+      await store.saveIfChanged().catch(() => {});
+    }
     return store;
   }
 

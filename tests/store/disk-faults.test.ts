@@ -105,6 +105,38 @@ describe("when the disk fails", () => {
   });
 });
 
+describe("a seed service's keys.json on a read-only disk", () => {
+  const disk = useTmpfs("256k");
+
+  it("starts and serves; the ids it gave the keys are written once the disk is back", async () => {
+    const dir = join(disk.path, "seed");
+    execFileSync("mkdir", [dir]);
+    await writeFile(join(dir, "keys.json"), JSON.stringify([{ key: "sk-disk-seed-format-01" }]));
+    execFileSync("mount", ["-o", "remount,ro", disk.path]);
+    const log = new LogCapture();
+    let server: TestServer | undefined;
+    try {
+      server = await startTestServer(
+        { saveInterval: "1" },
+        { logger: createLogger("info", log) },
+        dir,
+      );
+      assert.equal(log.count(FAILED), 1, "the write of the new ids failed, and said so");
+      assert.equal((await server.request("/next")).status, 200);
+    } finally {
+      execFileSync("mount", ["-o", "remount,rw", disk.path]);
+    }
+    try {
+      const [{ id }] = await (await server.request("/keys")).json();
+      await log.waitFor(RESUMED);
+      const [entry] = JSON.parse(await readFile(server.keysFile, "utf8"));
+      assert.equal(entry.id, id);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("when the directory disappears", () => {
   it("serves, refuses changes with 503, logs once, and resumes when it is back", async () => {
     const parent = await makeTempDir();
@@ -134,7 +166,9 @@ describe("when the directory disappears", () => {
 describe("a temp file left by a crashed write", () => {
   it("is ignored and removed at start", async () => {
     const dir = await makeTempDir();
-    await writeFile(join(dir, "keys.json"), '[{"key": "sk-stale-temp-0001"}]');
+    // With an id, so that nothing at start has reason to write keys.json.
+    const file = '[{"id": "stale-temp", "key": "sk-stale-temp-0001"}]';
+    await writeFile(join(dir, "keys.json"), file);
     const stale = join(dir, "keys.json.3735928559");
     await writeFile(stale, '[{"key": "sk-half-written');
     const server = await startTestServer({}, {}, dir);
@@ -142,10 +176,7 @@ describe("a temp file left by a crashed write", () => {
       const keys = await (await server.request("/keys")).json();
       assert.equal(keys.length, 1);
       await assert.rejects(readFile(stale), { code: "ENOENT" });
-      assert.equal(
-        await readFile(join(dir, "keys.json"), "utf8"),
-        '[{"key": "sk-stale-temp-0001"}]',
-      );
+      assert.equal(await readFile(join(dir, "keys.json"), "utf8"), file);
     } finally {
       await server.stop();
     }
