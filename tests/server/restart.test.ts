@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { watch } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -73,20 +74,34 @@ async function listedIds(url: string): Promise<string[]> {
 }
 
 describe("the process", () => {
-  it("writes the ids it gave a seed service's keys before it listens", async () => {
+  it("writes the ids it gave a seed service's keys at start, not after a change or an interval", {
+    timeout: 20_000,
+  }, async (t) => {
     const dir = await makeTempDir();
     const file = join(dir, "keys.json");
     await writeFile(file, SEED_FILE);
+    const watcher = watch(dir);
+    // Rejects when the test times out, so the server below is still killed.
+    const replaced = new Promise<void>((resolve, reject) => {
+      watcher.on("change", (_event, name) => {
+        if (name === "keys.json") resolve();
+      });
+      t.signal.addEventListener("abort", () => reject(t.signal.reason));
+    });
     const first = await spawnServer(["--keys-file", file, "--save-interval", "3600"]);
-    const shown = await listedIds(first.url);
-    first.child.kill("SIGKILL");
-    assert.equal(await first.exited, "SIGKILL");
-    const [entry] = JSON.parse(await readFile(file, "utf8"));
-    assert.deepEqual([entry.id], shown, "on disk with nothing dispensed and no interval passed");
-    const second = await spawnServer(["--keys-file", file]);
-    assert.deepEqual(await listedIds(second.url), shown);
-    second.child.kill("SIGTERM");
-    assert.equal(await second.exited, 0);
+    try {
+      const shown = await listedIds(first.url);
+      await replaced;
+      first.child.kill("SIGKILL");
+      assert.equal(await first.exited, "SIGKILL");
+      const second = await spawnServer(["--keys-file", file]);
+      assert.deepEqual(await listedIds(second.url), shown);
+      second.child.kill("SIGTERM");
+      assert.equal(await second.exited, 0);
+    } finally {
+      first.child.kill("SIGKILL");
+      watcher.close();
+    }
   });
 
   it("keeps every acknowledged add across kill -9 right after the answer", async () => {

@@ -108,11 +108,16 @@ describe("when the disk fails", () => {
 describe("a seed service's keys.json on a read-only disk", () => {
   const disk = useTmpfs("256k");
 
-  it("starts and serves; the ids it gave the keys are written once the disk is back", async () => {
+  it("starts; the ids it gave the keys are written once the disk is back", async () => {
     const dir = join(disk.path, "seed");
     execFileSync("mkdir", [dir]);
     await writeFile(join(dir, "keys.json"), JSON.stringify([{ key: "sk-disk-seed-format-01" }]));
     execFileSync("mount", ["-o", "remount,ro", disk.path]);
+    let readOnly = true;
+    const makeWritable = () => {
+      if (readOnly) execFileSync("mount", ["-o", "remount,rw", disk.path]);
+      readOnly = false;
+    };
     const log = new LogCapture();
     let server: TestServer | undefined;
     try {
@@ -121,18 +126,16 @@ describe("a seed service's keys.json on a read-only disk", () => {
         { logger: createLogger("info", log) },
         dir,
       );
-      assert.equal(log.count(FAILED), 1, "the write of the new ids failed, and said so");
-      assert.equal((await server.request("/next")).status, 200);
-    } finally {
-      execFileSync("mount", ["-o", "remount,rw", disk.path]);
-    }
-    try {
+      // Nothing is dispensed or changed: the ids alone are what there is to write.
+      await log.waitFor(FAILED);
+      makeWritable();
       const [{ id }] = await (await server.request("/keys")).json();
       await log.waitFor(RESUMED);
       const [entry] = JSON.parse(await readFile(server.keysFile, "utf8"));
       assert.equal(entry.id, id);
     } finally {
-      await server.close();
+      makeWritable();
+      await server?.close();
     }
   });
 });
