@@ -165,8 +165,8 @@ export function judge(rows: readonly RowSummary[]): Target[] {
     ["ours-100k-random", "ours-100k"],
   ] as const) {
     const keys = row(auto)?.keys?.toLocaleString("en-US");
-    // By CPU too, as the ratios above: auto's cost over random's, so that "-6%" means random
-    // costs 6% more, as it means random answers 6% fewer requests in the line before.
+    // By CPU too, as the ratios above: auto's cost over random's, so that a negative figure
+    // means random costs more, as in the line before it means random answers fewer requests.
     for (const [name, value] of [
       [`mode=random vs mode=auto (${keys} keys)`, div(at(random), at(auto))],
       [`by CPU/request: mode=random vs mode=auto (${keys} keys)`, div(cost(auto), cost(random))],
