@@ -1,0 +1,96 @@
+// Pools the launches of several bench runs, row by row:
+//
+//   node bench/pool-runs.ts run1.json run2.json ...   (files written by `npm run bench -- --out`)
+//
+// On a VM whose processes run fast or slow for their whole life, a row of three launches takes its
+// median from whichever kind it drew, and one run's ratios swing by tens of percent
+// (bench/README.md, "Every launch of eight whole runs, pooled"). Pooled over many launches, the
+// lower quartile of CPU a request stands for a launch that ran fast. The figures are printed for
+// reading, not judged: pool only runs of the same code, and say which.
+
+import { readFile } from "node:fs/promises";
+
+interface Report {
+  readonly rows: readonly {
+    readonly id: string;
+    readonly label: string;
+    readonly runs: readonly { readonly cpuUsPerRequest: number }[];
+  }[];
+}
+
+export interface PooledRow {
+  readonly id: string;
+  readonly label: string;
+  readonly launches: number;
+  readonly lowest: number;
+  readonly lowerQuartile: number;
+  readonly median: number;
+}
+
+/** Linear interpolation between closest ranks, as a spreadsheet's QUARTILE.INC. */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(at)] as number;
+  const above = sorted[Math.ceil(at)] as number;
+  return below + (above - below) * (at - Math.floor(at));
+}
+
+export function poolRuns(reports: readonly Report[]): PooledRow[] {
+  const rows = new Map<string, { label: string; cpu: number[] }>();
+  for (const report of reports) {
+    for (const row of report.rows) {
+      const pooled = rows.get(row.id) ?? { label: row.label, cpu: [] };
+      pooled.cpu.push(...row.runs.map((run) => run.cpuUsPerRequest));
+      rows.set(row.id, pooled);
+    }
+  }
+  return [...rows].map(([id, { label, cpu }]) => ({
+    id,
+    label,
+    launches: cpu.length,
+    lowest: Math.min(...cpu),
+    lowerQuartile: quantile(cpu, 0.25),
+    median: quantile(cpu, 0.5),
+  }));
+}
+
+/** The issue's CPU ratios from the pooled lower quartiles: cheaper over dearer, as the bench's. */
+export function pooledRatios(rows: readonly PooledRow[]): [string, number][] {
+  const cost = (id: string) => rows.find((row) => row.id === id)?.lowerQuartile;
+  const ratios: [string, string, string][] = [
+    ["/next (10 keys) vs bare, >= 0.65", "bare", "ours-10"],
+    ["/next (10 keys) vs Koa, >= 0.9", "koa", "ours-10"],
+    ["100,000 vs 10 keys, >= 0.9", "ours-10", "ours-100k"],
+    ["random vs auto (10 keys), within 5%", "ours-10", "ours-10-random"],
+    ["random vs auto (100,000 keys), within 5%", "ours-100k", "ours-100k-random"],
+  ];
+  return ratios.flatMap(([name, numerator, denominator]) => {
+    const [a, b] = [cost(numerator), cost(denominator)];
+    return a === undefined || b === undefined ? [] : [[name, a / b] as [string, number]];
+  });
+}
+
+if (import.meta.main) {
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    process.stderr.write("usage: node bench/pool-runs.ts <bench --out file>...\n");
+    process.exit(2);
+  }
+  const reports = await Promise.all(
+    files.map(async (file) => JSON.parse(await readFile(file, "utf8")) as Report),
+  );
+  const rows = poolRuns(reports);
+  process.stdout.write(`CPU us a request over ${files.length} runs' launches\n`);
+  for (const row of rows) {
+    const figures = [row.lowest, row.lowerQuartile, row.median].map((v) => v.toFixed(1));
+    process.stdout.write(
+      `${row.label.padEnd(44)} n ${String(row.launches).padStart(3)}  lowest ${figures[0]}  ` +
+        `lower quartile ${figures[1]}  median ${figures[2]}\n`,
+    );
+  }
+  process.stdout.write("\nratios of the lower quartiles\n");
+  for (const [name, value] of pooledRatios(rows)) {
+    process.stdout.write(`${name.padEnd(44)} ${value.toFixed(3)}x\n`);
+  }
+}

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { pooledRatios, poolRuns, quantile } from "../../bench/pool-runs.ts";
+
+const runsOf = (...cpu: number[]) => cpu.map((cpuUsPerRequest) => ({ cpuUsPerRequest }));
+
+describe("pooling bench runs", () => {
+  it("takes quartiles between closest ranks", () => {
+    assert.equal(quantile([40, 10, 30, 20], 0.25), 17.5);
+    assert.equal(quantile([40, 10, 30, 20, 50], 0.5), 30);
+  });
+
+  it("pools each row's launches across runs and compares rows by their lower quartiles", () => {
+    const first = {
+      rows: [
+        { id: "ours-100k", label: "auto", runs: runsOf(30, 50, 31) },
+        { id: "ours-100k-random", label: "random", runs: runsOf(33, 34, 52) },
+      ],
+    };
+    const second = {
+      rows: [
+        { id: "ours-100k", label: "auto", runs: runsOf(29, 55) },
+        { id: "ours-100k-random", label: "random", runs: runsOf(32, 35) },
+      ],
+    };
+    const rows = poolRuns([first, second]);
+    assert.deepEqual(
+      rows.map((row) => [row.id, row.launches, row.lowest, row.lowerQuartile, row.median]),
+      [
+        ["ours-100k", 5, 29, 30, 31],
+        ["ours-100k-random", 5, 32, 33, 34],
+      ],
+    );
+    assert.deepEqual(pooledRatios(rows), [["random vs auto (100,000 keys), within 5%", 30 / 33]]);
+  });
+});
