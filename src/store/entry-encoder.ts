@@ -1,12 +1,11 @@
 import { DEFAULT_POOL, hasOutcomes, type KeyData, type OutcomeCounts } from "../core/key-record.ts";
 import { dayOf, dayStart, minuteOf, minuteStart } from "../core/windows.ts";
+import { BACKSLASH, QUOTE } from "./json-array-elements.ts";
 import type { KeyCipher } from "./key-cipher.ts";
 import { countedAt, windowOf } from "./keys-file-codec.ts";
 
 // The most bytes UTF-8 takes for one UTF-16 code unit.
 const MAX_UTF8_PER_UNIT = 3;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /**
  * keys.json entries (the format is in keys-file-codec.ts) written straight
