@@ -9,6 +9,7 @@
 // reading, not judged: pool only runs of the same code, and say which.
 
 import { readFile } from "node:fs/promises";
+import { quantile } from "./report.ts";
 
 interface Report {
   readonly rows: readonly {
@@ -25,15 +26,6 @@ export interface PooledRow {
   readonly lowest: number;
   readonly lowerQuartile: number;
   readonly median: number;
-}
-
-/** Linear interpolation between closest ranks, as a spreadsheet's QUARTILE.INC. */
-export function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const below = sorted[Math.floor(at)] as number;
-  const above = sorted[Math.ceil(at)] as number;
-  return below + (above - below) * (at - Math.floor(at));
 }
 
 export function poolRuns(reports: readonly Report[]): PooledRow[] {

@@ -78,12 +78,15 @@ export interface Target {
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const maxOrNull = (values: readonly (number | null)[]) =>
   values.some((v) => v === null) ? null : Math.max(...(values as number[]));
-const mean = (values: readonly number[]) => sum(values) / values.length;
-const median = (values: readonly number[]) => {
+/** Linear interpolation between closest ranks, as a spreadsheet's QUARTILE.INC. */
+export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : mean(sorted.slice(mid - 1, mid + 1));
-};
+  const at = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(at)] as number;
+  const above = sorted[Math.ceil(at)] as number;
+  return below + (above - below) * (at - Math.floor(at));
+}
+const median = (values: readonly number[]) => quantile(values, 0.5);
 const MB = 1024 * 1024;
 
 export function summarize(

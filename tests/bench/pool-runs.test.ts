@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pooledRatios, poolRuns, quantile } from "../../bench/pool-runs.ts";
+import { pooledRatios, poolRuns } from "../../bench/pool-runs.ts";
+import { quantile } from "../../bench/report.ts";
 
 const runsOf = (...cpu: number[]) => cpu.map((cpuUsPerRequest) => ({ cpuUsPerRequest }));
 
