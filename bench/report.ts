@@ -19,6 +19,11 @@ export interface RunRecord {
   readonly cpuUsPerRequest: number;
   /** The machine's 1-minute load average as the run began: other work competing for the 2 cores. */
   readonly loadAverage: number;
+  /**
+   * The share of the machine's CPU time the hypervisor gave to other guests
+   * during the measured load (cpu-steal.ts); null off Linux.
+   */
+  readonly steal: number | null;
   /** How many times keys.json was replaced during the measured load (null: no file). */
   readonly saves: number | null;
   /** With `--perf`: the server's CPU during the measured load by function, costliest first. */
@@ -65,6 +70,8 @@ export interface RowSummary {
   readonly non2xx: number;
   readonly socketErrors: number;
   readonly loadAverage: number;
+  /** The largest steal share of any round; null off Linux. */
+  readonly steal: number | null;
 }
 
 export interface Target {
@@ -132,6 +139,7 @@ export function summarize(
         non2xx: sum(all((r) => r.load.non2xx)),
         socketErrors: sum(all((r) => r.load.socketErrors)),
         loadAverage: Math.max(...all((r) => r.loadAverage)),
+        steal: maxOrNull(rs.map((r) => r.steal)),
       },
     ];
   });
@@ -272,6 +280,7 @@ export function formatTable(rows: readonly RowSummary[]): string {
     "RSS peak",
     "start ms",
     "load avg",
+    "steal %",
   ];
   const ours = (r: RowSummary, text: string) => (r.keys === null ? "-" : text);
   // A ratio to a row the run left out (`--only`) is NaN: shown as "-".
@@ -299,6 +308,7 @@ export function formatTable(rows: readonly RowSummary[]): string {
     `${(r.maxRss / MB).toFixed(0)} MB`,
     ours(r, `${r.startMedian.toFixed(0)} (${r.startMax.toFixed(0)})`),
     r.loadAverage.toFixed(1),
+    r.steal === null ? "-" : (r.steal * 100).toFixed(2),
   ]);
   return align([header, ...body]);
 }

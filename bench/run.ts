@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { NODE_FLAGS } from "../scripts/node-flags.ts";
+import { readCpuTicks, stealShare } from "./cpu-steal.ts";
 import { writeSeedKeysFile } from "./keys-file.ts";
 import { type LoadOptions, pickTool, runLoad } from "./load.ts";
 import { checkPerf, formatSymbols, perfNodeFlags, sampling, symbolShares } from "./perf-symbols.ts";
@@ -273,7 +274,9 @@ async function measure(
     await server.report();
     const saves = keysFile && row.entry === "cli" ? countReplacements(keysFile) : null;
     const measured = () => runLoad(server.url + row.path, load);
+    const ticksBefore = await readCpuTicks();
     const result = perfFile ? await sampling(server.pid, perfFile, measured) : await measured();
+    const ticksAfter = await readCpuTicks();
     const saveCount = saves ? await saves.stop() : null;
     const { window, memory: after } = await server.report();
     record = {
@@ -288,6 +291,7 @@ async function measure(
       gc: window.gc,
       cpuUsPerRequest: (window.cpuMs * 1000) / result.requests,
       loadAverage: loadBefore,
+      steal: stealShare(ticksBefore, ticksAfter),
       saves: saveCount,
     };
   } finally {

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { judge, type RowSpec, type RunRecord, summarize } from "../../bench/report.ts";
+import { formatTable, judge, type RowSpec, type RunRecord, summarize } from "../../bench/report.ts";
 
-function run(round: number, rps: number, cpuUsPerRequest: number, p99: number): RunRecord {
+function run(
+  round: number,
+  rps: number,
+  cpuUsPerRequest: number,
+  p99: number,
+  steal: number | null = null,
+): RunRecord {
   return {
     round,
     load: { requests: rps * 8, rps, p50: 1, p99, max: 10, non2xx: 0, socketErrors: 0 },
@@ -15,6 +21,7 @@ function run(round: number, rps: number, cpuUsPerRequest: number, p99: number): 
     gc: { count: 10, totalMs: 5, maxMs: 2 },
     cpuUsPerRequest,
     loadAverage: 1,
+    steal,
     saves: null,
   };
 }
@@ -55,5 +62,23 @@ describe("the bench's verdicts", () => {
     const auto = targets.get("p99 latency, ours, 10 keys, auto");
     assert.deepEqual([auto?.measured, auto?.pass], ["5.18 ms (rounds: 3.51, 5.18, 3.42)", false]);
     assert.equal(targets.get("p99 latency, ours, 10 keys, random")?.pass, true);
+  });
+
+  it("show each row's worst steal, and '-' where it could not be read", () => {
+    const rows = summarize(
+      SPECS.slice(0, 2),
+      new Map([
+        ["bare", [run(1, 40_000, 25, 2, 0.001), run(2, 40_000, 25, 2, 0.0123)]],
+        ["koa", [run(1, 28_000, 36, 3)]],
+      ]),
+    );
+    assert.deepEqual(
+      rows.map((r) => r.steal),
+      [0.0123, null],
+    );
+    const [header, , bare, koa] = formatTable(rows).split("\n");
+    assert.match(header ?? "", /steal %$/);
+    assert.match(bare ?? "", / 1\.23$/);
+    assert.match(koa ?? "", / -$/);
   });
 });

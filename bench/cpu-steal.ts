@@ -1,0 +1,41 @@
+import { readFile } from "node:fs/promises";
+
+/** The machine's CPU time counters, summed over every CPU, in clock ticks. */
+export interface CpuTicks {
+  /** Time the hypervisor ran something else while this VM's CPUs had work. */
+  readonly steal: number;
+  readonly total: number;
+}
+
+/**
+ * Reads the first line of /proc/stat: user nice system idle iowait irq softirq
+ * steal, then guest and guest_nice, which user and nice already include.
+ */
+export function parseProcStat(text: string): CpuTicks | null {
+  const line = text.split("\n", 1)[0] ?? "";
+  const [label, ...fields] = line.trim().split(/\s+/);
+  const ticks = fields.slice(0, 8).map(Number);
+  if (label !== "cpu" || ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return null;
+  return { steal: ticks[7] as number, total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+/** The counters now; null where there is no /proc/stat (off Linux). */
+export async function readCpuTicks(): Promise<CpuTicks | null> {
+  try {
+    return parseProcStat(await readFile("/proc/stat", "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The share of the machine's CPU time between two readings that the hypervisor
+ * gave to other guests. On this VM the rounds that cost most CPU a request,
+ * every function slower, the kernel's too, came with steal above zero
+ * (bench/README.md): the host was busy, whatever our server did.
+ */
+export function stealShare(before: CpuTicks | null, after: CpuTicks | null): number | null {
+  if (before === null || after === null) return null;
+  const total = after.total - before.total;
+  return total > 0 ? (after.steal - before.steal) / total : null;
+}
