@@ -1,21 +1,25 @@
 // Pools the launches of several bench runs, row by row:
 //
 //   node bench/pool-runs.ts run1.json run2.json ...   (files written by `npm run bench -- --out`)
+//   node bench/pool-runs.ts --max-steal 1 run1.json ...   launches with over 1% steal left out
 //
 // On a VM whose processes run fast or slow for their whole life, a row of three launches takes its
 // median from whichever kind it drew, and one run's ratios swing by tens of percent
 // (bench/README.md, "Every launch of eight whole runs, pooled"). Pooled over many launches, the
 // lower quartile of CPU a request stands for a launch that ran fast. The figures are printed for
-// reading, not judged: pool only runs of the same code, and say which.
+// reading, not judged: pool only runs of the same code, and say which. Since 2026-12-08 a run
+// records its steal (bench/cpu-steal.ts): `--max-steal` leaves out the launches that ran on a busy
+// host, and keeps those from older files that have no steal figure.
 
 import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
 import { quantile } from "./report.ts";
 
 interface Report {
   readonly rows: readonly {
     readonly id: string;
     readonly label: string;
-    readonly runs: readonly { readonly cpuUsPerRequest: number }[];
+    readonly runs: readonly { readonly cpuUsPerRequest: number; readonly steal?: number | null }[];
   }[];
 }
 
@@ -23,25 +27,36 @@ export interface PooledRow {
   readonly id: string;
   readonly label: string;
   readonly launches: number;
+  /** Launches left out for their steal. */
+  readonly busy: number;
   readonly lowest: number;
   readonly lowerQuartile: number;
   readonly median: number;
 }
 
-export function poolRuns(reports: readonly Report[]): PooledRow[] {
-  const rows = new Map<string, { label: string; cpu: number[] }>();
+/** `maxSteal` is a share (0.01 for 1%); a launch with no steal figure is kept. */
+export function poolRuns(
+  reports: readonly Report[],
+  maxSteal = Number.POSITIVE_INFINITY,
+): PooledRow[] {
+  const rows = new Map<string, { label: string; cpu: number[]; busy: number }>();
   for (const report of reports) {
     for (const row of report.rows) {
-      const pooled = rows.get(row.id) ?? { label: row.label, cpu: [] };
-      pooled.cpu.push(...row.runs.map((run) => run.cpuUsPerRequest));
+      const pooled = rows.get(row.id) ?? { label: row.label, cpu: [], busy: 0 };
+      for (const run of row.runs) {
+        if ((run.steal ?? 0) > maxSteal) pooled.busy++;
+        else pooled.cpu.push(run.cpuUsPerRequest);
+      }
       rows.set(row.id, pooled);
     }
   }
-  return [...rows].map(([id, { label, cpu }]) => ({
+  return [...rows].map(([id, { label, cpu, busy }]) => ({
     id,
     label,
     launches: cpu.length,
-    lowest: Math.min(...cpu),
+    busy,
+    // NaN for a row whose every launch was left out, so that no ratio is made of it.
+    lowest: cpu.length === 0 ? Number.NaN : Math.min(...cpu),
     lowerQuartile: quantile(cpu, 0.25),
     median: quantile(cpu, 0.5),
   }));
@@ -59,26 +74,34 @@ export function pooledRatios(rows: readonly PooledRow[]): [string, number][] {
   ];
   return ratios.flatMap(([name, numerator, denominator]) => {
     const [a, b] = [cost(numerator), cost(denominator)];
-    return a === undefined || b === undefined ? [] : [[name, a / b] as [string, number]];
+    const ratio = a === undefined || b === undefined ? Number.NaN : a / b;
+    return Number.isNaN(ratio) ? [] : [[name, ratio] as [string, number]];
   });
 }
 
 if (import.meta.main) {
-  const files = process.argv.slice(2);
-  if (files.length === 0) {
-    process.stderr.write("usage: node bench/pool-runs.ts <bench --out file>...\n");
+  const { values, positionals: files } = parseArgs({
+    options: { "max-steal": { type: "string" } },
+    allowPositionals: true,
+  });
+  const maxSteal = values["max-steal"] === undefined ? Infinity : Number(values["max-steal"]) / 100;
+  if (files.length === 0 || Number.isNaN(maxSteal)) {
+    process.stderr.write(
+      "usage: node bench/pool-runs.ts [--max-steal <percent>] <bench --out file>...\n",
+    );
     process.exit(2);
   }
   const reports = await Promise.all(
     files.map(async (file) => JSON.parse(await readFile(file, "utf8")) as Report),
   );
-  const rows = poolRuns(reports);
+  const rows = poolRuns(reports, maxSteal);
   process.stdout.write(`CPU us a request over ${files.length} runs' launches\n`);
   for (const row of rows) {
     const figures = [row.lowest, row.lowerQuartile, row.median].map((v) => v.toFixed(1));
     process.stdout.write(
       `${row.label.padEnd(44)} n ${String(row.launches).padStart(3)}  lowest ${figures[0]}  ` +
-        `lower quartile ${figures[1]}  median ${figures[2]}\n`,
+        `lower quartile ${figures[1]}  median ${figures[2]}` +
+        (row.busy > 0 ? `  (${row.busy} left out for steal)\n` : "\n"),
     );
   }
   process.stdout.write("\nratios of the lower quartiles\n");

@@ -34,4 +34,31 @@ describe("pooling bench runs", () => {
     );
     assert.deepEqual(pooledRatios(rows), [["random vs auto (100,000 keys), within 5%", 30 / 33]]);
   });
+
+  it("leaves out the launches over --max-steal, keeps those with no steal figure, and makes no ratio of a row left empty", () => {
+    const report = {
+      rows: [
+        {
+          id: "ours-100k",
+          label: "auto",
+          runs: [
+            { cpuUsPerRequest: 30, steal: 0.001 },
+            { cpuUsPerRequest: 45, steal: 0.05 },
+            { cpuUsPerRequest: 31 },
+          ],
+        },
+        { id: "ours-100k-random", label: "random", runs: [{ cpuUsPerRequest: 50, steal: 0.2 }] },
+      ],
+    };
+    const rows = poolRuns([report], 0.01);
+    assert.deepEqual(
+      rows.map((row) => [row.id, row.launches, row.busy, row.lowest, row.median]),
+      [
+        ["ours-100k", 2, 1, 30, 30.5],
+        ["ours-100k-random", 0, 1, Number.NaN, Number.NaN],
+      ],
+    );
+    assert.deepEqual(pooledRatios(rows), []);
+    assert.equal(poolRuns([report])[0]?.launches, 3);
+  });
 });
