@@ -30,9 +30,10 @@ export async function readCpuTicks(): Promise<CpuTicks | null> {
 
 /**
  * The share of the machine's CPU time between two readings that the hypervisor
- * gave to other guests. On this VM the rounds that cost most CPU a request,
- * every function slower, the kernel's too, came with steal above zero
- * (bench/README.md): the host was busy, whatever our server did.
+ * gave to other guests: a busy host. In two bench runs on this VM, the 9 rounds
+ * of ours with 1% or more cost 18.8-29.0 us a request, the 21 under it
+ * 13.8-21.7 (bench/README.md). Slow rounds without steal happen too: a
+ * neighbour sharing the caches shows as none.
  */
 export function stealShare(before: CpuTicks | null, after: CpuTicks | null): number | null {
   if (before === null || after === null) return null;

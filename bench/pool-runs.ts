@@ -84,7 +84,10 @@ if (import.meta.main) {
     options: { "max-steal": { type: "string" } },
     allowPositionals: true,
   });
-  const maxSteal = values["max-steal"] === undefined ? Infinity : Number(values["max-steal"]) / 100;
+  const maxSteal =
+    values["max-steal"] === undefined
+      ? Number.POSITIVE_INFINITY
+      : Number(values["max-steal"]) / 100;
   if (files.length === 0 || Number.isNaN(maxSteal)) {
     process.stderr.write(
       "usage: node bench/pool-runs.ts [--max-steal <percent>] <bench --out file>...\n",
