@@ -55,8 +55,8 @@ export function poolRuns(
     label,
     launches: cpu.length,
     busy,
-    // NaN for a row whose every launch was left out, so that no ratio is made of it.
-    lowest: cpu.length === 0 ? Number.NaN : Math.min(...cpu),
+    // NaN, all three, for a row whose every launch was left out: no ratio is made of it.
+    lowest: quantile(cpu, 0),
     lowerQuartile: quantile(cpu, 0.25),
     median: quantile(cpu, 0.5),
   }));
@@ -79,21 +79,42 @@ export function pooledRatios(rows: readonly PooledRow[]): [string, number][] {
   });
 }
 
-if (import.meta.main) {
-  const { values, positionals: files } = parseArgs({
+const USAGE = "usage: node bench/pool-runs.ts [--max-steal <percent>] <bench --out file>...";
+
+const parsedArgs = (args: readonly string[]) =>
+  parseArgs({
+    args: [...args],
     options: { "max-steal": { type: "string" } },
     allowPositionals: true,
   });
-  const maxSteal =
-    values["max-steal"] === undefined
-      ? Number.POSITIVE_INFINITY
-      : Number(values["max-steal"]) / 100;
-  if (files.length === 0 || Number.isNaN(maxSteal)) {
-    process.stderr.write(
-      "usage: node bench/pool-runs.ts [--max-steal <percent>] <bench --out file>...\n",
-    );
+
+/** The files and the steal share to keep, or the reason the arguments are refused. */
+export function poolRunsArgs(
+  args: readonly string[],
+): { files: string[]; maxSteal: number } | { error: string } {
+  let parsed: ReturnType<typeof parsedArgs>;
+  try {
+    parsed = parsedArgs(args);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const percent = parsed.values["max-steal"];
+  // A plain number of percent: "", "-1" or "1e2" would silently keep or drop every launch.
+  if (percent !== undefined && !/^\d+(\.\d+)?$/.test(percent)) {
+    return { error: `--max-steal takes a percentage such as 1 or 0.5, got "${percent}"` };
+  }
+  if (parsed.positionals.length === 0) return { error: "no bench --out file given" };
+  const maxSteal = percent === undefined ? Number.POSITIVE_INFINITY : Number(percent) / 100;
+  return { files: parsed.positionals, maxSteal };
+}
+
+if (import.meta.main) {
+  const args = poolRunsArgs(process.argv.slice(2));
+  if ("error" in args) {
+    process.stderr.write(`${args.error}\n${USAGE}\n`);
     process.exit(2);
   }
+  const { files, maxSteal } = args;
   const reports = await Promise.all(
     files.map(async (file) => JSON.parse(await readFile(file, "utf8")) as Report),
   );

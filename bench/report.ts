@@ -85,8 +85,9 @@ export interface Target {
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const maxOrNull = (values: readonly (number | null)[]) =>
   values.some((v) => v === null) ? null : Math.max(...(values as number[]));
-/** Linear interpolation between closest ranks, as a spreadsheet's QUARTILE.INC. */
+/** Linear interpolation between closest ranks, as a spreadsheet's QUARTILE.INC; NaN of no values. */
 export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const at = (sorted.length - 1) * q;
   const below = sorted[Math.floor(at)] as number;

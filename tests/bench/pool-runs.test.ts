@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pooledRatios, poolRuns } from "../../bench/pool-runs.ts";
+import { pooledRatios, poolRuns, poolRunsArgs } from "../../bench/pool-runs.ts";
 import { quantile } from "../../bench/report.ts";
 
 const runsOf = (...cpu: number[]) => cpu.map((cpuUsPerRequest) => ({ cpuUsPerRequest }));
@@ -9,6 +9,8 @@ describe("pooling bench runs", () => {
   it("takes quartiles between closest ranks", () => {
     assert.equal(quantile([40, 10, 30, 20], 0.25), 17.5);
     assert.equal(quantile([40, 10, 30, 20, 50], 0.5), 30);
+    assert.equal(quantile([40, 10, 30], 0), 10);
+    assert.ok(Number.isNaN(quantile([], 0.5)));
   });
 
   it("pools each row's launches across runs and compares rows by their lower quartiles", () => {
@@ -60,5 +62,26 @@ describe("pooling bench runs", () => {
     );
     assert.deepEqual(pooledRatios(rows), []);
     assert.equal(poolRuns([report])[0]?.launches, 3);
+  });
+
+  it("reads --max-steal as a percentage and refuses what would silently keep or drop every launch", () => {
+    assert.deepEqual(poolRunsArgs(["--max-steal", "0.5", "a.json", "b.json"]), {
+      files: ["a.json", "b.json"],
+      maxSteal: 0.005,
+    });
+    assert.deepEqual(poolRunsArgs(["a.json"]), {
+      files: ["a.json"],
+      maxSteal: Number.POSITIVE_INFINITY,
+    });
+    for (const bad of [
+      ["--max-steal", "x", "a.json"],
+      ["--max-steal=", "a.json"],
+      ["--max-steal=-1", "a.json"],
+      ["--max-steal", "1e2", "a.json"],
+      ["--frob", "a.json"],
+      ["--max-steal", "1"],
+    ]) {
+      assert.ok("error" in poolRunsArgs(bad), bad.join(" "));
+    }
   });
 });
